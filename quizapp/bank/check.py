@@ -1,0 +1,148 @@
+"""Check a parsed bank as a whole: citations, facts, conflicts, minimums, blueprints
+and the item-writing rules. One `check_question` serves the files and the
+trainer's form alike.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from quizapp import exam
+from quizapp.bank import lint
+from quizapp.bank.model import Bank, Problem, Question
+
+
+def check_question(question: Question, bank: Bank, file: str = "") -> list[Problem]:
+    """Everything that can be said of one question against the rest of the bank."""
+    file = file or bank.origin.get(question.id, "")
+    problems = [
+        Problem(level, file, question.id, message)
+        for level, message in lint.lint_question(question)
+    ]
+    if question.scenario and "client" not in question.stem.lower():
+        problems.append(Problem(
+            "error", file, question.id, "a scenario question must describe a client in its stem"
+        ))
+    problems += _conflict_problems(question, bank, file)
+    return problems
+
+
+def _conflict_problems(question: Question, bank: Bank, file: str) -> list[Problem]:
+    """A figure on which the sources disagree must be attributed to its source."""
+    text = " ".join([question.stem, *(o.text for o in question.options)]).lower()
+    cited = {c.document for c in question.sources}
+    problems = []
+    for conflict in bank.conflicts.values():
+        for claim in conflict.claims:
+            marker = next((m for m in claim.markers if m.lower() in text), None)
+            if marker is None:
+                continue
+            document = bank.documents.get(claim.document)
+            named = document is not None and document.short_title.lower() in question.stem.lower()
+            if not named or claim.document not in cited:
+                problems.append(Problem(
+                    "error", file, question.id,
+                    f"'{marker}' is one source's figure in the recorded conflict"
+                    f" '{conflict.id}'; name {claim.document}"
+                    f" ('{document.short_title if document else '?'}') in the stem and cite it,"
+                    " or use the common ground: "
+                    f"{conflict.common_ground}",
+                ))
+    return problems
+
+
+def check_bank(bank: Bank) -> list[Problem]:
+    """Cross-check the whole bank; schema problems come from `load_bank`."""
+    problems: list[Problem] = []
+    for question in bank.questions.values():
+        problems += check_question(question, bank)
+
+    published = bank.published()
+    bias = lint.longest_correct_bias(published)
+    if bias:
+        counted, observed, expected = bias
+        problems.append(Problem(
+            "warning", "question_bank/questions", "",
+            f"the correct option is the longest in {observed} of {counted} single-answer"
+            f" questions, against {expected:.0f} expected by chance",
+        ))
+
+    problems += _fact_problems(bank)
+
+    per_topic = Counter(q.topic for q in published)
+    for topic in bank.topics.values():
+        if per_topic[topic.id] < topic.minimum:
+            problems.append(Problem(
+                "error", "question_bank/topics.yaml", topic.id,
+                f"{per_topic[topic.id]} published question(s); the minimum is {topic.minimum}",
+            ))
+    if published and bank.minimum_scenario_share:
+        share = sum(q.scenario for q in published) / len(published)
+        if share < bank.minimum_scenario_share:
+            problems.append(Problem(
+                "error", "question_bank/topics.yaml", "",
+                f"{share:.0%} of published questions are client scenarios;"
+                f" the minimum is {bank.minimum_scenario_share:.0%}",
+            ))
+
+    pool = pool_of(published)
+    for definition in bank.exams:
+        for message in exam.blueprint_problems(
+            definition, pool, practice_caps=definition.kind == "practice"
+        ):
+            problems.append(Problem("error", "question_bank/exams.yaml", definition.id, message))
+    return problems
+
+
+def _fact_problems(bank: Bank) -> list[Problem]:
+    problems = []
+    tested: set[str] = set()
+    for fact in bank.facts.values():
+        file = bank.origin["fact:" + fact.id]
+        for qid in fact.questions:
+            question = bank.questions.get(qid)
+            if question is None:
+                problems.append(Problem("error", file, fact.id, f"lists unknown question '{qid}'"))
+                continue
+            tested.add(qid)
+            if not any(
+                c.document == fact.document and c.section == fact.section
+                for c in question.sources
+            ):
+                problems.append(Problem(
+                    "error", file, fact.id,
+                    f"lists question '{qid}', which does not cite"
+                    f" {fact.document} / {fact.section}",
+                ))
+        if not any(
+            qid in bank.questions and bank.questions[qid].status == "published"
+            for qid in fact.questions
+        ):
+            problems.append(Problem("warning", file, fact.id, "no published question tests it"))
+    if bank.facts:
+        for question in bank.published():
+            if question.id not in tested:
+                problems.append(Problem(
+                    "error", bank.origin.get(question.id, ""), question.id,
+                    "is not listed under any fact in question_bank/facts/",
+                ))
+    return problems
+
+
+def pool_of(questions: list[Question]) -> list[exam.PoolItem]:
+    """The drawing pool for checking blueprints; keys are positions, not versions."""
+    return [
+        exam.PoolItem(number, q.id, q.topic, q.safety_critical, tuple(o.id for o in q.options))
+        for number, q in enumerate(questions)
+    ]
+
+
+def uncovered_facts(bank: Bank) -> list[str]:
+    return [
+        fact.id
+        for fact in bank.facts.values()
+        if not any(
+            qid in bank.questions and bank.questions[qid].status == "published"
+            for qid in fact.questions
+        )
+    ]

@@ -1,0 +1,164 @@
+"""The question bank as plain values, independent of files and of the database."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+
+QUESTION_TYPES = ("single", "multiple", "true_false")
+DIFFICULTIES = ("easy", "medium", "hard")
+STATUSES = ("published", "draft", "retired")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One finding of the checker, located by file and item id."""
+
+    level: str  # "error" or "warning"
+    file: str
+    item: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}: {self.item}" if self.item else self.file
+        return f"{self.level}: {where}: {self.message}"
+
+
+@dataclass(frozen=True)
+class Option:
+    id: str
+    text: str
+    correct: bool
+    rationale: str = ""
+
+
+@dataclass(frozen=True)
+class Citation:
+    document: str
+    section: str
+    fact: str
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    topic: str
+    type: str
+    stem: str
+    options: tuple[Option, ...]
+    explanation: str
+    difficulty: str
+    safety_critical: bool
+    sources: tuple[Citation, ...]
+    scenario: bool = False
+    # Keep the author's option order (numbers ascending, True before False).
+    ordered: bool = False
+    status: str = "published"
+
+    @property
+    def correct_ids(self) -> frozenset[str]:
+        return frozenset(o.id for o in self.options if o.correct)
+
+    def content(self) -> dict:
+        """The versioned content: everything but id, topic and status."""
+        return {
+            "type": self.type,
+            "stem": self.stem,
+            "options": [
+                {"id": o.id, "text": o.text, "correct": o.correct, "rationale": o.rationale}
+                for o in self.options
+            ],
+            "explanation": self.explanation,
+            "difficulty": self.difficulty,
+            "safety_critical": self.safety_critical,
+            "scenario": self.scenario,
+            "ordered": self.ordered,
+            "sources": [
+                {"document": c.document, "section": c.section, "fact": c.fact}
+                for c in self.sources
+            ],
+        }
+
+    def content_hash(self) -> str:
+        """A fingerprint of the content, so an unchanged question is recognised."""
+        canonical = json.dumps(self.content(), sort_keys=True, ensure_ascii=False)
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+    @classmethod
+    def from_content(cls, id: str, topic: str, status: str, content: dict) -> Question:
+        return cls(
+            id=id,
+            topic=topic,
+            status=status,
+            type=content["type"],
+            stem=content["stem"],
+            options=tuple(Option(**o) for o in content["options"]),
+            explanation=content["explanation"],
+            difficulty=content["difficulty"],
+            safety_critical=content["safety_critical"],
+            scenario=content.get("scenario", False),
+            ordered=content.get("ordered", False),
+            sources=tuple(Citation(**c) for c in content["sources"]),
+        )
+
+
+@dataclass(frozen=True)
+class Document:
+    id: str
+    title: str
+    short_title: str
+    sections: tuple[str, ...]
+    file: str = ""
+
+
+@dataclass(frozen=True)
+class Topic:
+    id: str
+    name: str
+    minimum: int = 0
+
+
+@dataclass(frozen=True)
+class Fact:
+    id: str
+    topic: str
+    document: str
+    section: str
+    fact: str
+    questions: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Claim:
+    document: str
+    section: str
+    claim: str
+    markers: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Conflict:
+    id: str
+    topic: str
+    subject: str
+    common_ground: str
+    claims: tuple[Claim, ...]
+
+
+@dataclass
+class Bank:
+    """Everything in `question_bank/`, parsed."""
+
+    documents: dict[str, Document] = field(default_factory=dict)
+    topics: dict[str, Topic] = field(default_factory=dict)
+    questions: dict[str, Question] = field(default_factory=dict)
+    facts: dict[str, Fact] = field(default_factory=dict)
+    conflicts: dict[str, Conflict] = field(default_factory=dict)
+    exams: list = field(default_factory=list)  # exam.ExamDefinition
+    minimum_scenario_share: float = 0.0
+    # Where each question and fact came from, for messages.
+    origin: dict[str, str] = field(default_factory=dict)
+
+    def published(self) -> list[Question]:
+        return [q for q in self.questions.values() if q.status == "published"]
