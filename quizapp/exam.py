@@ -103,7 +103,7 @@ def parse_exam(raw: Mapping, topic_ids: Sequence[str], kind: str = "certificatio
     if not isinstance(raw, Mapping):
         raise ExamDefinitionError("an exam must be a mapping of settings")
     known = {
-        "id", "title", "description", "time_limit_minutes", "pass_mark_percent",
+        "id", "title", "kind", "description", "time_limit_minutes", "pass_mark_percent",
         "require_all_safety_critical", "partial_credit", "attempts_allowed",
         "retake_wait_minutes", "certificate_validity_months", "review", "blueprint",
     }
@@ -113,6 +113,8 @@ def parse_exam(raw: Mapping, topic_ids: Sequence[str], kind: str = "certificatio
     for key in ("id", "title", "blueprint"):
         if key not in raw:
             raise ExamDefinitionError(f"missing '{key}'")
+    if raw.get("kind", kind) not in ("certification", "practice"):
+        raise ExamDefinitionError("'kind' must be certification or practice")
     blueprint_raw = raw["blueprint"]
     if not isinstance(blueprint_raw, Mapping) or not isinstance(
         blueprint_raw.get("topics"), Mapping
@@ -141,7 +143,7 @@ def parse_exam(raw: Mapping, topic_ids: Sequence[str], kind: str = "certificatio
     return ExamDefinition(
         id=str(raw["id"]),
         title=str(raw["title"]),
-        kind=kind,
+        kind=str(raw.get("kind", kind)),
         description=str(raw.get("description", "")).strip(),
         blueprint=blueprint,
         time_limit=None if time_limit is None else timedelta(
@@ -155,6 +157,11 @@ def parse_exam(raw: Mapping, topic_ids: Sequence[str], kind: str = "certificatio
             raw, "certificate_validity_months", 12, low=1),
         review=review,
     )
+
+
+def definition_from_dict(stored: Mapping) -> ExamDefinition:
+    """Rebuild a definition saved with `ExamDefinition.to_dict` (already checked)."""
+    return parse_exam(stored, list(stored["blueprint"]["topics"]))
 
 
 def _whole(raw: Mapping, key: str, default, low: int, high: int | None = None) -> int:

@@ -1,0 +1,1 @@
+QUIZAPP_ENV=development

@@ -1,0 +1,262 @@
+"""The database models, in SQLAlchemy 2.0 typed style."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from flask_login import UserMixin
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from quizapp import exam
+from quizapp.bank.model import Question as BankQuestion
+from quizapp.extensions import db
+
+ROLES = ("trainee", "trainer", "manager", "admin")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator):
+    """Store UTC and always hand back an aware datetime.
+
+    SQLite keeps no time zone and returns naive values; PostgreSQL returns aware
+    ones. Both come back the same way here.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is not None:
+            if value.tzinfo is None:
+                raise ValueError("naive datetime given; use an aware UTC datetime")
+            value = value.astimezone(UTC)
+            if dialect.name == "sqlite":
+                value = value.replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value
+
+
+class User(UserMixin, db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)  # kept lower-case
+    name: Mapped[str] = mapped_column(String(120))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(default=True)
+    # Bumped on sign-out and password change, so copies of an old session cookie fail.
+    session_version: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    role_rows: Mapped[list[UserRole]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_version}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def roles(self) -> set[str]:
+        return {row.role for row in self.role_rows}
+
+    def has_role(self, *roles: str) -> bool:
+        return bool(self.roles & set(roles))
+
+    def set_roles(self, roles) -> None:
+        wanted = set(roles)
+        self.role_rows = [r for r in self.role_rows if r.role in wanted] + [
+            UserRole(role=role) for role in sorted(wanted - self.roles)
+        ]
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+        if self.session_version:
+            self.session_version += 1
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+
+class UserRole(db.Model):
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(20), primary_key=True)
+    user: Mapped[User] = relationship(back_populates="role_rows")
+
+
+class Document(db.Model):
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    title: Mapped[str] = mapped_column(String(300))
+    short_title: Mapped[str] = mapped_column(String(200))
+    sections: Mapped[list] = mapped_column(JSON)
+
+
+class Topic(db.Model):
+    id: Mapped[str] = mapped_column(String(60), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    position: Mapped[int] = mapped_column(default=0)
+
+
+class Question(db.Model):
+    """A question's identity and status; its content lives in its versions."""
+
+    id: Mapped[str] = mapped_column(String(60), primary_key=True)
+    topic_id: Mapped[str] = mapped_column(ForeignKey("topic.id"))
+    status: Mapped[str] = mapped_column(String(20), default="published")
+    current_version: Mapped[int] = mapped_column(default=1)
+
+    topic: Mapped[Topic] = relationship()
+    versions: Mapped[list[QuestionVersion]] = relationship(
+        back_populates="question", order_by="QuestionVersion.version"
+    )
+
+    @property
+    def latest(self) -> QuestionVersion:
+        return next(v for v in self.versions if v.version == self.current_version)
+
+
+class QuestionVersion(db.Model):
+    """One immutable wording of a question. Attempts point here, not at Question."""
+
+    __table_args__ = (UniqueConstraint("question_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    question_id: Mapped[str] = mapped_column(ForeignKey("question.id"))
+    version: Mapped[int]
+    content: Mapped[dict] = mapped_column(JSON)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    question: Mapped[Question] = relationship(back_populates="versions")
+
+    def as_bank_question(self) -> BankQuestion:
+        return BankQuestion.from_content(
+            self.question_id, self.question.topic_id, self.question.status, self.content
+        )
+
+
+class Exam(db.Model):
+    id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(20))
+    definition: Mapped[dict] = mapped_column(JSON)
+    position: Mapped[int] = mapped_column(default=0)
+
+    @property
+    def rules(self) -> exam.ExamDefinition:
+        return exam.definition_from_dict(self.definition)
+
+
+class Attempt(db.Model):
+    """One sitting of an exam: a small state machine, in progress then finished."""
+
+    __table_args__ = (
+        # One open attempt per trainee and exam, even when two Start clicks race.
+        Index(
+            "ix_one_open_attempt", "user_id", "exam_id", unique=True,
+            sqlite_where=text("state = 'in_progress'"),
+            postgresql_where=text("state = 'in_progress'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    exam_id: Mapped[str] = mapped_column(ForeignKey("exam.id"), index=True)
+    state: Mapped[str] = mapped_column(String(20), default="in_progress")
+    seed: Mapped[int] = mapped_column(BigInteger)
+    # The exam's rules as they stood when the attempt began.
+    rules_snapshot: Mapped[dict] = mapped_column(JSON)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    deadline: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    score_percent: Mapped[float | None]
+    passed: Mapped[bool | None]
+    fail_reasons: Mapped[list | None] = mapped_column(JSON)
+
+    user: Mapped[User] = relationship()
+    exam: Mapped[Exam] = relationship()
+    items: Mapped[list[AttemptItem]] = relationship(
+        back_populates="attempt", order_by="AttemptItem.position", cascade="all, delete-orphan"
+    )
+    certificate: Mapped[Certificate | None] = relationship(back_populates="attempt")
+
+    @property
+    def rules(self) -> exam.ExamDefinition:
+        return exam.definition_from_dict(self.rules_snapshot)
+
+    @property
+    def finished(self) -> bool:
+        return self.state == "finished"
+
+
+class AttemptItem(db.Model):
+    """A question as placed in one attempt, with the trainee's answer."""
+
+    __table_args__ = (UniqueConstraint("attempt_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    attempt_id: Mapped[int] = mapped_column(ForeignKey("attempt.id"))
+    position: Mapped[int]  # 1-based, as the trainee sees it
+    question_version_id: Mapped[int] = mapped_column(ForeignKey("question_version.id"))
+    option_order: Mapped[list] = mapped_column(JSON)
+    response: Mapped[list | None] = mapped_column(JSON)
+    flagged: Mapped[bool] = mapped_column(default=False)
+    # Raised on every save; a post carrying an older number comes from a stale page.
+    sequence: Mapped[int] = mapped_column(default=0)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Practice: the answer was checked and feedback shown, so it is final.
+    locked: Mapped[bool] = mapped_column(default=False)
+    mark: Mapped[float | None]
+
+    attempt: Mapped[Attempt] = relationship(back_populates="items")
+    version: Mapped[QuestionVersion] = relationship()
+
+    @property
+    def answered(self) -> bool:
+        return bool(self.response)
+
+
+class Certificate(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    exam_id: Mapped[str] = mapped_column(ForeignKey("exam.id"))
+    attempt_id: Mapped[int] = mapped_column(ForeignKey("attempt.id"), unique=True)
+    # What is printed stays as it was issued, even if the account is renamed.
+    holder_name: Mapped[str] = mapped_column(String(120))
+    title: Mapped[str] = mapped_column(String(200))
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_reason: Mapped[str | None] = mapped_column(Text)
+
+    user: Mapped[User] = relationship()
+    attempt: Mapped[Attempt] = relationship(back_populates="certificate")
+
+    def status(self, now: datetime) -> str:
+        if self.revoked_at is not None:
+            return "revoked"
+        if self.expires_at is not None and now >= self.expires_at:
+            return "expired"
+        return "valid"
