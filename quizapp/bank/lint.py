@@ -31,9 +31,11 @@ STOP_WORDS = frozenset(
 
 
 def _lead_in(stem: str) -> str:
-    """The sentence that asks the question: the last one, after any scenario."""
+    """The sentence that asks the question: the last question after any scenario,
+    not an instruction such as "Choose all that apply." that follows it."""
     sentences = [s for s in re.split(r"(?<=[.?!])\s+", stem.strip()) if s]
-    return sentences[-1] if sentences else stem
+    questions = [s for s in sentences if s.endswith("?")]
+    return (questions or sentences or [stem])[-1]
 
 
 def _normalise(text: str) -> str:

@@ -1,0 +1,42 @@
+# Two commands: `make run` and `make test`. Each sets up .venv first if needed.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+FLASK := QUIZAPP_ENV=development $(BIN)/flask --app quizapp
+
+.PHONY: run test install serve lint check clean
+
+$(STAMP): pyproject.toml constraints.txt
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=...)")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+## run: migrate the SQLite database, load the bank, make demo accounts, serve on :5000
+run: $(STAMP)
+	$(FLASK) db upgrade
+	$(FLASK) bank import
+	$(FLASK) demo accounts
+	$(FLASK) run --host 127.0.0.1 --port 5000
+
+## test: run the whole suite (set TEST_DATABASE_URL to run it on PostgreSQL)
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+## serve: production server (needs SECRET_KEY and DATABASE_URL in the environment)
+serve: $(STAMP)
+	$(BIN)/flask --app quizapp db upgrade
+	$(BIN)/flask --app quizapp bank import
+	$(BIN)/gunicorn --bind $${BIND:-0.0.0.0:8000} --workers $${WORKERS:-3} 'quizapp:create_app()'
+
+lint: $(STAMP)
+	$(BIN)/ruff check quizapp tests benchmarks
+
+check: $(STAMP)
+	$(FLASK) bank check
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache

@@ -1,0 +1,61 @@
+"""Small steps shared by the tests that take exams through the web client."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from quizapp.extensions import db
+from quizapp.models import Attempt, AttemptItem
+
+
+def start(client, exam_id: str = "certification") -> int:
+    response = client.post(f"/trainee/exams/{exam_id}/start")
+    assert response.status_code == 302, response.data
+    attempt = db.session.scalars(select(Attempt).order_by(Attempt.id.desc())).first()
+    assert attempt is not None
+    return attempt.id
+
+
+def items(attempt_id: int) -> list[AttemptItem]:
+    db.session.expire_all()
+    return db.session.scalars(
+        select(AttemptItem).where(AttemptItem.attempt_id == attempt_id)
+        .order_by(AttemptItem.position)
+    ).all()
+
+
+def right_answer(item: AttemptItem) -> list[str]:
+    return sorted(o["id"] for o in item.version.content["options"] if o["correct"])
+
+
+def wrong_answer(item: AttemptItem) -> list[str]:
+    return [next(o["id"] for o in item.version.content["options"] if not o["correct"])]
+
+
+def answer(client, attempt_id: int, item: AttemptItem, choice: list[str], go: str = "next"):
+    return client.post(
+        f"/trainee/attempts/{attempt_id}/questions/{item.position}",
+        data={"answer": choice, "sequence": str(item.sequence), "go": go},
+    )
+
+
+def answer_all(client, attempt_id: int, wrong: int = 0, wrong_safety: bool = False):
+    """Answer every question right, except `wrong` of them (safety-critical ones
+    first if `wrong_safety`, otherwise ones that are not safety-critical)."""
+    to_miss = set()
+    candidates = [i for i in items(attempt_id)
+                  if i.version.content["safety_critical"] == wrong_safety]
+    to_miss = {i.position for i in candidates[:wrong]}
+    for item in items(attempt_id):
+        choice = wrong_answer(item) if item.position in to_miss else right_answer(item)
+        response = answer(client, attempt_id, item, choice)
+        assert response.status_code == 302, response.data
+
+
+def submit(client, attempt_id: int):
+    return client.post(f"/trainee/attempts/{attempt_id}/submit")
+
+
+def attempt(attempt_id: int) -> Attempt:
+    db.session.expire_all()
+    return db.session.get(Attempt, attempt_id)

@@ -1,0 +1,246 @@
+"""Item-writing rules: each linter rule with an example that trips it and one that does not."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from quizapp.bank import Bank, check_bank, load_bank
+from quizapp.bank.lint import lint_question
+from quizapp.bank.model import Citation, Option, Question
+
+SHIPPED = Path(__file__).resolve().parent.parent / "question_bank"
+CITATION = Citation("doc-000", "How Does Microneedling Work?", "The skin repairs the injuries.")
+
+
+def opt(oid: str, text: str, correct: bool = False) -> Option:
+    return Option(oid, text, correct, "" if correct else "Why it is tempting and wrong.")
+
+
+def make(stem: str = "What does the healing response after needling produce?",
+         options: tuple[Option, ...] | None = None, qtype: str = "single",
+         qid: str = "mech-901") -> Question:
+    """A question that breaks no rule unless a test says otherwise."""
+    if options is None:
+        options = (opt("a", "New collagen and elastin", True),
+                   opt("b", "Extra melanin pigment"),
+                   opt("c", "A thicker layer of dead cells"))
+    return Question(id=qid, topic="mechanism", type=qtype, stem=stem, options=options,
+                    explanation="The repair lays down collagen and elastin.",
+                    difficulty="easy", safety_critical=False, sources=(CITATION,))
+
+
+def test_clean_question_has_no_findings():
+    """The baseline question used below trips no rule."""
+    assert lint_question(make()) == []
+
+
+# --- all / none of the above ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text", ["All of the above", "None of the above",
+                                  "Both of the options", "all of the answers"])
+def test_all_or_none_of_the_above_is_an_error(text):
+    """'All/none of the above' style options are errors."""
+    q = make(options=(opt("a", "New collagen and elastin", True),
+                      opt("b", "Extra melanin pigment"), opt("c", text)))
+    findings = [f for f in lint_question(q) if f[0] == "error"]
+    assert findings == [("error", f"option c uses '{text}'")]
+
+
+def test_option_merely_mentioning_above_is_fine():
+    """Words like 'above' on their own are not the banned phrase."""
+    q = make(options=(opt("a", "New collagen and elastin", True),
+                      opt("b", "Fibres above the dermis"), opt("c", "A thicker layer of cells")))
+    assert lint_question(q) == []
+
+
+# --- negative stems ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("word", ["not", "except", "least", "never", "incorrect", "false"])
+def test_lowercase_negative_in_lead_in_is_an_error(word):
+    """A negative word in the sentence that asks the question is an error."""
+    q = make(stem=f"Which answer is {word} the product of the healing response?")
+    assert lint_question(q) == [(
+        "error",
+        f"negatively worded stem ('{word}'): ask positively, or if the negative is"
+        f" essential write it in capitals ('{word.upper()}')",
+    )]
+
+
+def test_capitalised_negative_is_only_a_warning():
+    """Writing the negative in capitals (NOT) turns it into a warning."""
+    q = make(stem="Which answer is NOT the product of the healing response?")
+    assert lint_question(q) == [("warning", "negative stem ('NOT'): flag for a second look")]
+
+
+def test_negative_only_in_the_scenario_is_fine():
+    """A negative in the scenario before the question is not a negative stem."""
+    q = make(stem="A client who has never had acne and is not pregnant books a session."
+                  " What does the healing response after needling produce?")
+    assert lint_question(q) == []
+
+
+def test_negative_before_choose_all_that_apply_is_an_error():
+    """In a multiple-response stem the question is the one before 'Choose all that apply.'"""
+    q = make(qtype="multiple",
+             stem="Which of these are not produced by the repair? Choose all that apply.",
+             options=(opt("a", "Melanin", True), opt("b", "Keratin plugs", True),
+                      opt("c", "Collagen")))
+    assert [level for level, message in lint_question(q) if "negative" in message] == ["error"]
+
+
+def test_true_false_statement_is_not_a_negative_stem():
+    """A true/false item is a statement to judge; a 'not' in it is no lead-in flaw."""
+    q = make(qtype="true_false", stem="Microneedling does not rely on heat.",
+             options=(opt("a", "True", True), opt("b", "False")))
+    assert lint_question(q) == []
+
+
+# --- absolute words ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("word", ["always", "never", "completely", "guaranteed", "every"])
+def test_absolute_word_in_option_is_a_warning(word):
+    """Absolute words in options are a warning that names the option and word."""
+    q = make(options=(opt("a", "New collagen and elastin", True),
+                      opt("b", f"Melanin, {word} in larger amounts"),
+                      opt("c", "A thicker layer of dead cells")))
+    assert lint_question(q) == [("warning", f"option b uses the absolute word '{word}',"
+                                            " which test-wise candidates rule out")]
+
+
+def test_absolute_word_only_as_part_of_another_word_is_fine():
+    """'everyday' or 'nevertheless' are not the absolute words themselves."""
+    q = make(options=(opt("a", "New collagen and elastin", True),
+                      opt("b", "Everyday melanin pigment"),
+                      opt("c", "Nevertheless, dead cells")))
+    assert lint_question(q) == []
+
+
+# --- duplicate options ---------------------------------------------------------------------
+
+
+def test_options_saying_the_same_thing_are_an_error():
+    """Two options that differ only in case and punctuation are duplicates."""
+    q = make(options=(opt("a", "New collagen and elastin", True),
+                      opt("b", "Extra melanin pigment"), opt("c", "extra  Melanin pigment.")))
+    assert ("error", "options b and c say the same thing") in lint_question(q)
+
+
+def test_distinct_options_are_fine():
+    """Options that share words but say different things are not duplicates."""
+    q = make(options=(opt("a", "New collagen and elastin", True),
+                      opt("b", "Extra melanin pigment"), opt("c", "Extra melanin granules")))
+    assert lint_question(q) == []
+
+
+# --- stem words only in the correct option -------------------------------------------------
+
+
+def test_stem_word_repeated_only_in_correct_option_is_a_warning():
+    """A stem word that reappears only in the key gives the answer away."""
+    q = make(stem="Which protein does the healing response boost?",
+             options=(opt("a", "Collagen made during the healing response", True),
+                      opt("b", "Melanin pigment"), opt("c", "Keratin plugs")))
+    assert lint_question(q) == [("warning", "stem word(s) 'healing', 'response' appear again"
+                                            " only in the correct option, a clue to the answer")]
+
+
+def test_stem_word_repeated_in_a_wrong_option_too_is_fine():
+    """When a distractor repeats the word as well, it is no clue."""
+    q = make(stem="Which protein does the healing response boost?",
+             options=(opt("a", "Collagen made during the healing response", True),
+                      opt("b", "Melanin made during the healing response"),
+                      opt("c", "Keratin made during the healing response")))
+    assert lint_question(q) == []
+
+
+# --- the correct option being the longest -------------------------------------------------
+
+
+def _bank(questions: list[Question]) -> Bank:
+    bank = Bank()
+    bank.questions = {q.id: q for q in questions}
+    return bank
+
+
+def _single(number: int, key_position: int) -> Question:
+    """Four options of lengths 10, 20, 30, 40; the key at `key_position` (0 = longest)."""
+    texts = ["Choice " + "x" * length for length in (33, 23, 13, 3)]
+    options = tuple(opt("abcd"[i], text, i == key_position) for i, text in enumerate(texts))
+    return make(qid=f"mech-{number:03d}", options=options)
+
+
+def _bias_warnings(bank: Bank):
+    return [p for p in check_bank(bank) if "is the longest" in p.message]
+
+
+def test_correct_option_longest_far_more_than_chance_is_a_warning():
+    """Across the bank, a key that is nearly always the longest option is flagged."""
+    bank = _bank([_single(n, 0) for n in range(12)])
+    warnings = _bias_warnings(bank)
+    assert [(p.level, p.message) for p in warnings] == [(
+        "warning", "the correct option is the longest in 12 of 12 single-answer"
+                   " questions, against 3 expected by chance",
+    )]
+
+
+def test_balanced_keys_raise_no_length_warning():
+    """Keys spread over every length position are what chance gives: no warning."""
+    bank = _bank([_single(n, n % 4) for n in range(12)])
+    assert _bias_warnings(bank) == []
+
+
+def test_length_bias_needs_enough_questions():
+    """With fewer than ten single-answer questions nothing can be concluded."""
+    bank = _bank([_single(n, 0) for n in range(9)])
+    assert _bias_warnings(bank) == []
+
+
+def test_bias_counts_only_published_questions():
+    """Drafts do not count towards the bank-wide length bias."""
+    from dataclasses import replace
+
+    questions = [replace(_single(n, 0), status="draft") for n in range(12)]
+    assert _bias_warnings(_bank(questions)) == []
+
+
+# --- the rules reach `bank check` with their location -------------------------------------
+
+
+def test_lint_findings_are_reported_with_file_and_id(tmp_path):
+    """check_bank reports a linter finding at the question's file and id."""
+    root = tmp_path / "question_bank"
+    root.mkdir()
+    for name in ("sources.yaml", "conflicts.yaml"):
+        (root / name).write_text((SHIPPED / name).read_text(encoding="utf-8"), encoding="utf-8")
+    (root / "topics.yaml").write_text(
+        "topics:\n  - id: mechanism\n    name: Mechanism\n", encoding="utf-8")
+    (root / "exams.yaml").write_text("exams: []\n", encoding="utf-8")
+    raw = {
+        "id": "mech-901", "type": "single", "difficulty": "easy", "safety_critical": False,
+        "stem": "Which is not made by the repair?",
+        "options": [{"id": "a", "text": "Melanin", "correct": True},
+                    {"id": "b", "text": "Collagen", "rationale": "The repair makes it."},
+                    {"id": "c", "text": "None of the above", "rationale": "One is."}],
+        "explanation": "The repair makes collagen and elastin, not melanin.",
+        "sources": [{"document": "doc-000", "section": "How Does Microneedling Work?",
+                     "fact": "The skin repairs the injuries."}],
+    }
+    (root / "questions").mkdir()
+    (root / "questions" / "mechanism.yaml").write_text(
+        yaml.safe_dump({"topic": "mechanism", "questions": [raw]}), encoding="utf-8")
+    bank, problems = load_bank(root)
+    assert problems == []
+    found = [(p.level, p.file, p.item, p.message) for p in check_bank(bank)]
+    file = "question_bank/questions/mechanism.yaml"
+    assert ("error", file, "mech-901",
+            "negatively worded stem ('not'): ask positively, or if the negative is"
+            " essential write it in capitals ('NOT')") in found
+    assert ("error", file, "mech-901", "option c uses 'None of the above'") in found
+    assert ("warning", file, "mech-901", "option c uses the absolute word 'None',"
+                                         " which test-wise candidates rule out") in found

@@ -1,0 +1,237 @@
+"""The exam rules in quizapp.exam, on plain values (no app, no database)."""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from quizapp import exam
+from quizapp.question_types import QUESTION_TYPES, InvalidResponse
+
+TOPICS = {"alpha": 8, "beta": 6, "gamma": 5}
+
+
+def make_pool(per_topic=TOPICS, safety_every=3):
+    pool, key = [], 0
+    for topic, count in per_topic.items():
+        for n in range(count):
+            key += 1
+            pool.append(exam.PoolItem(
+                key=key, question_id=f"{topic}-{n}", topic=topic,
+                safety_critical=n % safety_every == 0, option_ids=("a", "b", "c", "d"),
+            ))
+    return pool
+
+
+BLUEPRINT = exam.Blueprint({"alpha": 3, "beta": 2, "gamma": 2}, min_safety_critical=4)
+
+
+def test_thousand_forms_match_the_blueprint_exactly_without_duplicates():
+    pool = make_pool()
+    topic_of = {item.key: item.topic for item in pool}
+    safety = {item.key for item in pool if item.safety_critical}
+    for seed in range(1000):
+        form = exam.draw_form(BLUEPRINT, pool, random.Random(seed))
+        keys = [item.key for item in form]
+        assert len(keys) == len(set(keys)) == BLUEPRINT.size
+        assert Counter(topic_of[k] for k in keys) == Counter(BLUEPRINT.topics)
+        assert sum(k in safety for k in keys) >= BLUEPRINT.min_safety_critical
+
+
+def test_same_seed_same_form_and_option_order():
+    pool = make_pool()
+    first = exam.draw_form(BLUEPRINT, pool, random.Random(42))
+    again = exam.draw_form(BLUEPRINT, pool, random.Random(42))
+    other = exam.draw_form(BLUEPRINT, pool, random.Random(43))
+    assert first == again
+    assert first != other
+
+
+def test_options_are_shuffled_but_ordered_items_keep_their_order():
+    pool = [exam.PoolItem(1, "q1", "alpha", False, ("a", "b", "c", "d", "e")),
+            exam.PoolItem(2, "q2", "alpha", False, ("a", "b"), ordered=True)]
+    orders = set()
+    for seed in range(50):
+        form = {i.key: i.option_order for i in exam.draw_form(
+            exam.Blueprint({"alpha": 2}), pool, random.Random(seed))}
+        orders.add(form[1])
+        assert form[2] == ("a", "b")
+        assert sorted(form[1]) == ["a", "b", "c", "d", "e"]
+    assert len(orders) > 10
+
+
+def test_least_seen_questions_are_drawn_first():
+    pool = make_pool({"alpha": 6}, safety_every=99)
+    seen = {f"alpha-{n}": 1 for n in range(3)}  # alpha-3..5 never seen
+    for seed in range(100):
+        form = exam.draw_form(exam.Blueprint({"alpha": 3}), pool, random.Random(seed), seen)
+        assert {item.key for item in form} == {4, 5, 6}
+
+
+def test_exposure_stays_balanced_over_many_draws():
+    pool = make_pool({"alpha": 12}, safety_every=99)
+    exposure: Counter = Counter()
+    rng = random.Random(7)
+    for _ in range(300):
+        for item in exam.draw_form(exam.Blueprint({"alpha": 4}), pool, rng, exposure):
+            exposure[f"alpha-{item.key - 1}"] += 1
+    counts = [exposure[f"alpha-{n}"] for n in range(12)]
+    assert max(counts) - min(counts) <= 1
+
+
+def test_safety_critical_minimum_is_met_by_swapping_within_topic():
+    pool = make_pool({"alpha": 10}, safety_every=5)  # alpha-0 and alpha-5 are safety
+    blueprint = exam.Blueprint({"alpha": 3}, min_safety_critical=2)
+    for seed in range(200):
+        form = exam.draw_form(blueprint, pool, random.Random(seed))
+        assert {item.key for item in form} >= {1, 6}
+
+
+def test_blueprint_the_pool_cannot_fill_is_refused_naming_the_topic():
+    definition = exam.ExamDefinition("cert", "Cert", "certification",
+                                     exam.Blueprint({"alpha": 9, "beta": 2}))
+    problems = exam.blueprint_problems(definition, make_pool())
+    assert len(problems) == 1
+    assert "'alpha'" in problems[0] and "9" in problems[0] and "8" in problems[0]
+
+
+def test_unreachable_safety_minimum_is_refused():
+    definition = exam.ExamDefinition("cert", "Cert", "certification",
+                                     exam.Blueprint({"gamma": 2}, min_safety_critical=3))
+    problems = exam.blueprint_problems(definition, make_pool())
+    assert any("safety-critical" in p for p in problems)
+
+
+def test_practice_takes_what_a_small_topic_has():
+    definition = exam.practice_exams({"questions": 10}, {"gamma": "Gamma"})[0]
+    assert exam.blueprint_problems(definition, make_pool(), practice_caps=True) == []
+    form = exam.draw_form(definition.blueprint, make_pool(), random.Random(1))
+    assert len(form) == 5
+
+
+# --- Definitions ----------------------------------------------------------------------
+
+VALID = {"id": "cert", "title": "Cert", "time_limit_minutes": 45, "pass_mark_percent": 80,
+         "blueprint": {"topics": {"alpha": 2}, "min_safety_critical": 1}}
+
+
+def test_definition_round_trips_through_its_stored_form():
+    definition = exam.parse_exam(VALID, ["alpha"])
+    assert exam.definition_from_dict(definition.to_dict()) == definition
+    assert definition.time_limit == timedelta(minutes=45)
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    ({"blueprint": {"topics": {"delta": 2}}}, "unknown topic 'delta'"),
+    ({"pass_mark_percent": 120}, "'pass_mark_percent' must be a whole number from 0 to 100"),
+    ({"time_limit_minutes": 0}, "'time_limit_minutes'"),
+    ({"surprise": 1}, "unknown setting(s): surprise"),
+    ({"review": {"correct_answers": "sometimes"}}, "review moment 'sometimes'"),
+    ({"blueprint": {"topics": {"alpha": 0}}}, "must be a whole number ≥ 1"),
+])
+def test_bad_definitions_are_refused_with_a_reason(change, message):
+    with pytest.raises(exam.ExamDefinitionError, match=None) as caught:
+        exam.parse_exam({**VALID, **change}, ["alpha"])
+    assert message in str(caught.value)
+
+
+# --- Time -----------------------------------------------------------------------------
+
+START = datetime(2026, 5, 1, 9, 0, tzinfo=UTC)
+
+
+def test_answers_are_taken_until_deadline_plus_grace_only():
+    deadline = exam.deadline_for(START, timedelta(minutes=45))
+    grace = timedelta(seconds=30)
+    assert deadline == START + timedelta(minutes=45)
+    assert exam.accepts_answers(deadline + timedelta(seconds=30), deadline, grace)
+    assert not exam.accepts_answers(deadline + timedelta(seconds=31), deadline, grace)
+    assert exam.accepts_answers(START + timedelta(days=9), None, grace)
+
+
+def test_a_late_finish_is_recorded_at_the_deadline():
+    deadline = START + timedelta(minutes=45)
+    assert exam.finish_time(deadline + timedelta(hours=3), deadline) == deadline
+    assert exam.finish_time(START + timedelta(minutes=5), deadline) == START + timedelta(
+        minutes=5)
+
+
+def test_retakes_follow_the_limit_and_the_wait():
+    definition = exam.parse_exam({**VALID, "attempts_allowed": 2, "retake_wait_minutes": 60},
+                                 ["alpha"])
+    assert exam.next_attempt_opens(definition, [], START) == (True, None, "")
+    allowed, opens_at, reason = exam.next_attempt_opens(definition, [START], START)
+    assert not allowed and opens_at == START + timedelta(minutes=60) and "wait" in reason
+    assert exam.next_attempt_opens(definition, [START], START + timedelta(minutes=60))[0]
+    allowed, opens_at, reason = exam.next_attempt_opens(
+        definition, [START, START], START + timedelta(days=1))
+    assert not allowed and opens_at is None and "2 attempts" in reason
+
+
+# --- Scoring --------------------------------------------------------------------------
+
+
+def test_single_and_true_false_score_one_or_nothing():
+    for name in ("single", "true_false"):
+        kind = QUESTION_TYPES[name]
+        assert kind.score(["a"], {"a"}) == 1.0
+        assert kind.score(["b"], {"a"}) == 0.0
+        assert kind.score([], {"a"}) == 0.0
+
+
+def test_multiple_response_is_all_or_nothing_unless_partial_credit():
+    kind = QUESTION_TYPES["multiple"]
+    assert kind.score(["a", "b"], {"a", "b"}) == 1.0
+    assert kind.score(["a"], {"a", "b"}) == 0.0
+    assert kind.score(["a"], {"a", "b"}, partial_credit=True) == 0.5
+    assert kind.score(["a", "c"], {"a", "b"}, partial_credit=True) == 0.0
+    assert kind.score(["a", "b", "c"], {"a", "b"}, partial_credit=True) == 0.5
+
+
+def test_responses_are_cleaned_by_type():
+    assert QUESTION_TYPES["multiple"].clean(["b", "a", "b"], "abc") == ("b", "a")
+    with pytest.raises(InvalidResponse):
+        QUESTION_TYPES["single"].clean(["a", "b"], "abc")
+    with pytest.raises(InvalidResponse):
+        QUESTION_TYPES["single"].clean(["z"], "abc")
+
+
+def scored(right: int, wrong: int, safety_wrong: int = 0):
+    items = [exam.ScoredItem("single", "alpha", False, ("a",), frozenset("a"))] * right
+    items += [exam.ScoredItem("single", "beta", False, ("b",), frozenset("a"))] * wrong
+    items += [exam.ScoredItem("single", "beta", True, ("b",), frozenset("a"))] * safety_wrong
+    return items
+
+
+CERT = exam.parse_exam({**VALID, "require_all_safety_critical": True}, ["alpha"])
+
+
+def test_exactly_the_pass_mark_passes():
+    result = exam.score(scored(24, 6), CERT)
+    assert result.percent == pytest.approx(80.0)
+    assert result.passed and result.reasons == ()
+    assert not exam.score(scored(23, 7), CERT).passed
+
+
+def test_a_missed_safety_critical_question_fails_whatever_the_total():
+    result = exam.score(scored(29, 0, safety_wrong=1), CERT)
+    assert result.percent > 95
+    assert not result.passed
+    assert "safety-critical" in result.reasons[0]
+
+
+def test_breakdown_by_topic():
+    result = exam.score(scored(3, 2), CERT)
+    assert result.by_topic == {"alpha": (3.0, 3), "beta": (0.0, 2)}
+
+
+def test_review_policy_moments():
+    policy = exam.ReviewPolicy(correct_answers="after_pass", explanations="after_finish")
+    assert not policy.shows("explanations", finished=False, passed=False)
+    assert policy.shows("explanations", finished=True, passed=False)
+    assert not policy.shows("correct_answers", finished=True, passed=False)
+    assert policy.shows("correct_answers", finished=True, passed=True)
+    assert not exam.ReviewPolicy("never", "never").shows("correct_answers", True, True)
