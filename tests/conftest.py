@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 
 import pytest
+from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from quizapp import create_app
@@ -33,6 +34,18 @@ def _database_url(tmp_path: Path) -> str:
     return os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_path / 'test.sqlite3'}"
 
 
+class RequestScopedClient(FlaskClient):
+    """Run each request in an app context of its own, as a real server does.
+
+    The fixtures keep an app context open for the test's own database work; without
+    this, requests would share it, and with it `g` and the database session.
+    """
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
 def make_app(tmp_path: Path, **overrides):
     config = {
         "TESTING": True,
@@ -45,7 +58,9 @@ def make_app(tmp_path: Path, **overrides):
         "EXAM_GRACE_SECONDS": 30,
     }
     config.update(overrides)
-    return create_app(config)
+    app = create_app(config)
+    app.test_client_class = RequestScopedClient
+    return app
 
 
 @pytest.fixture

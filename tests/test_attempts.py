@@ -161,8 +161,9 @@ def test_flag_and_summary_counts(trainee):
     answer(trainee, attempt_id, items(attempt_id)[0], right_answer(item))
 
 
-def test_answers_after_the_deadline_and_grace_are_refused(trainee):
+def test_answers_after_the_deadline_and_grace_are_refused(trainee, auth):
     with time_machine.travel(T0, tick=False) as traveller:
+        auth.login()  # a session signed in the future would not be accepted
         attempt_id = start(trainee)
         first, second = items(attempt_id)[:2]
         traveller.shift(timedelta(minutes=45, seconds=20))  # inside the grace
@@ -178,8 +179,9 @@ def test_answers_after_the_deadline_and_grace_are_refused(trainee):
     assert items(attempt_id)[0].response == right_answer(first)
 
 
-def test_an_expired_attempt_is_finished_at_its_deadline_when_touched(trainee):
+def test_an_expired_attempt_is_finished_at_its_deadline_when_touched(trainee, auth):
     with time_machine.travel(T0, tick=False) as traveller:
+        auth.login()  # a session signed in the future would not be accepted
         attempt_id = start(trainee)
         traveller.shift(timedelta(hours=5))
         response = trainee.get(f"/trainee/attempts/{attempt_id}/questions/1")
@@ -189,8 +191,9 @@ def test_an_expired_attempt_is_finished_at_its_deadline_when_touched(trainee):
     assert closed.passed is False
 
 
-def test_close_expired_command_finishes_only_expired_attempts(trainee, runner):
+def test_close_expired_command_finishes_only_expired_attempts(trainee, runner, auth):
     with time_machine.travel(T0, tick=False) as traveller:
+        auth.login()  # a session signed in the future would not be accepted
         attempt_id = start(trainee)
         practice_id = start(trainee, "practice-mechanism")  # untimed: never expires
         traveller.shift(timedelta(minutes=44))
@@ -204,8 +207,9 @@ def test_close_expired_command_finishes_only_expired_attempts(trainee, runner):
     assert not attempt(practice_id).finished
 
 
-def test_the_countdown_shows_the_server_time_left(trainee):
+def test_the_countdown_shows_the_server_time_left(trainee, auth):
     with time_machine.travel(T0, tick=False) as traveller:
+        auth.login()  # a session signed in the future would not be accepted
         attempt_id = start(trainee)
         traveller.shift(timedelta(minutes=10))
         html = trainee.get(f"/trainee/attempts/{attempt_id}/questions/1").get_data(as_text=True)
@@ -310,8 +314,9 @@ def test_result_shows_breakdown_and_review_with_explanations_and_sources(trainee
     assert "(correct)" in html and "(your answer)" in html
 
 
-def test_retake_waits_and_then_the_limit_is_enforced(trainee):
+def test_retake_waits_and_then_the_limit_is_enforced(trainee, auth):
     with time_machine.travel(T0, tick=False) as traveller:
+        auth.login()  # a session signed in the future would not be accepted
         for number in range(3):
             attempt_id = start(trainee)
             answer_all(trainee, attempt_id, wrong=12)

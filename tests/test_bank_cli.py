@@ -73,11 +73,11 @@ def test_check_fails_on_a_broken_bank_naming_file_and_id(runner, tmp_path):
 # --- import -----------------------------------------------------------------------------
 
 
-def test_import_loads_the_bank_and_twice_changes_nothing(runner, app):
+def test_import_loads_the_bank_and_twice_changes_nothing(runner, app, shipped_bank):
     """`bank import` loads every question; a second run reports nothing changed."""
     first = bank(runner, "import")
     assert first.exit_code == 0, first.output
-    shipped, _ = load_bank(SHIPPED)
+    shipped = shipped_bank
     assert f"{len(shipped.questions)} added" in first.output
     assert count(QuestionVersion) == len(shipped.questions)
 

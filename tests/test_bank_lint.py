@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -203,8 +204,6 @@ def test_length_bias_needs_enough_questions():
 
 def test_bias_counts_only_published_questions():
     """Drafts do not count towards the bank-wide length bias."""
-    from dataclasses import replace
-
     questions = [replace(_single(n, 0), status="draft") for n in range(12)]
     assert _bias_warnings(_bank(questions)) == []
 

@@ -30,7 +30,7 @@ def load_user(user_id: str) -> User | None:
     if not user_key.isdigit() or not version.isdigit():
         return None
     user = db.session.get(User, int(user_key))
-    if user is None or user.session_version != int(version):
+    if user is None or not user.active or user.session_version != int(version):
         return None
     return user
 

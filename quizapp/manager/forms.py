@@ -1,5 +1,6 @@
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SelectMultipleField, StringField, widgets
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length
 
 from quizapp.auth.forms import PASSWORD_RULES
@@ -15,7 +16,7 @@ class UserForm(FlaskForm):
     password = PasswordField("First password (at least 8 characters)",
                              validators=PASSWORD_RULES)
     roles = SelectMultipleField(
-        "Roles", choices=[(r, r.capitalize()) for r in ROLES], default=["trainee"],
+        "Roles", choices=[SelectChoice(r, r.capitalize()) for r in ROLES], default=["trainee"],
         validators=[DataRequired("Choose at least one role.")],
         widget=widgets.ListWidget(prefix_label=False), option_widget=widgets.CheckboxInput(),
     )

@@ -28,7 +28,7 @@ def new_user():
     form = UserForm()
     if not current_user.has_role("admin"):
         # Only an admin may make another admin.
-        form.roles.choices = [c for c in form.roles.choices if c[0] != "admin"]
+        form.roles.choices = [c for c in form.roles.choices if c.value != "admin"]
     if form.validate_on_submit():
         try:
             accounts.create_user(form.email.data, form.name.data, form.password.data,
