@@ -17,7 +17,7 @@ from quizapp.extensions import db
 from quizapp.models import Question, QuestionVersion
 
 SHIPPED = Path(__file__).resolve().parent.parent / "question_bank"
-NO_CHANGE = "0 added, 0 new version(s), 0 status change(s), 0 retired"
+NO_CHANGE = "0 added, 0 new version(s), 0 status change(s), 0 moved topic, 0 retired"
 QUESTION_FIELDS = {"id", "version", "topic", "type", "stem", "options", "explanation",
                    "difficulty", "safety_critical", "status", "sources"}
 

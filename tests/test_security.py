@@ -7,8 +7,8 @@ from datetime import timedelta
 
 import pytest
 import time_machine
-from flask import url_for
 from conftest import PASSWORD, make_app, user_by_email
+from flask import url_for
 from helpers import items, start
 from sqlalchemy import func, select
 

@@ -62,7 +62,7 @@ def check_bank(bank: Bank) -> list[Problem]:
     if bias:
         counted, observed, expected = bias
         problems.append(Problem(
-            "warning", "question_bank/questions", "",
+            "warning", f"{bank.root_name}/questions", "",
             f"the correct option is the longest in {observed} of {counted} single-answer"
             f" questions, against {expected:.0f} expected by chance",
         ))
@@ -73,14 +73,14 @@ def check_bank(bank: Bank) -> list[Problem]:
     for topic in bank.topics.values():
         if per_topic[topic.id] < topic.minimum:
             problems.append(Problem(
-                "error", "question_bank/topics.yaml", topic.id,
+                "error", f"{bank.root_name}/topics.yaml", topic.id,
                 f"{per_topic[topic.id]} published question(s); the minimum is {topic.minimum}",
             ))
     if published and bank.minimum_scenario_share:
         share = sum(q.scenario for q in published) / len(published)
         if share < bank.minimum_scenario_share:
             problems.append(Problem(
-                "error", "question_bank/topics.yaml", "",
+                "error", f"{bank.root_name}/topics.yaml", "",
                 f"{share:.0%} of published questions are client scenarios;"
                 f" the minimum is {bank.minimum_scenario_share:.0%}",
             ))
@@ -90,7 +90,9 @@ def check_bank(bank: Bank) -> list[Problem]:
         for message in exam.blueprint_problems(
             definition, pool, practice_caps=definition.kind == "practice"
         ):
-            problems.append(Problem("error", "question_bank/exams.yaml", definition.id, message))
+            problems.append(
+                Problem("error", f"{bank.root_name}/exams.yaml", definition.id, message)
+            )
     return problems
 
 

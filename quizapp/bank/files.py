@@ -66,14 +66,18 @@ def _load_yaml(path: Path, root: Path, problems: list[Problem]) -> dict | None:
     return data
 
 
-def _text(raw: Mapping, key: str, where: str, out: _Collector, limit: int | None = None) -> str:
+def _text(
+    raw: Mapping, key: str, where: str, out: _Collector, limit: int | None = None,
+    label: str = "",
+) -> str:
+    prefix = f"{label}: " if label else ""
     value = raw.get(key)
     if not isinstance(value, str) or not value.strip():
-        out.error(where, f"'{key}' must be non-empty text")
+        out.error(where, f"{prefix}'{key}' must be non-empty text")
         return ""
     value = " ".join(value.split())
     if limit and len(value) > limit:
-        out.error(where, f"'{key}' is {len(value)} characters; the limit is {limit}")
+        out.error(where, f"{prefix}'{key}' is {len(value)} characters; the limit is {limit}")
     return value
 
 
@@ -141,7 +145,7 @@ def _parse_options(raw, qtype, where: str, out: _Collector) -> tuple[Option, ...
         oid = item.get("id")
         if not isinstance(oid, str) or not OPTION_ID_PATTERN.match(oid):
             out.error(where, f"{label}: 'id' must be one lower-case letter")
-        text = _text(item, "text", f"{where} {label}", out, LIMITS["option"])
+        text = _text(item, "text", where, out, LIMITS["option"], label)
         correct = item.get("correct", False)
         if not isinstance(correct, bool):
             out.error(where, f"{label}: 'correct' must be true or false")
@@ -179,7 +183,7 @@ def _parse_sources(raw, where: str, out: _Collector, documents) -> tuple[Citatio
             continue
         document = item.get("document")
         section = item.get("section")
-        fact = _text(item, "fact", f"{where} {label}", out, LIMITS["fact"])
+        fact = _text(item, "fact", where, out, LIMITS["fact"], label)
         if documents is not None:
             if document not in documents:
                 out.error(where, f"{label}: unknown document '{document}'")
@@ -201,7 +205,7 @@ def load_bank(root: Path | str) -> tuple[Bank, list[Problem]]:
     """Read every bank file under `root`; return the bank and the schema problems."""
     root = Path(root)
     problems: list[Problem] = []
-    bank = Bank()
+    bank = Bank(root_name=root.name)
 
     sources = _load_yaml(root / "sources.yaml", root, problems) or {}
     out = _Collector(_relative(root / "sources.yaml", root))
@@ -231,8 +235,11 @@ def load_bank(root: Path | str) -> tuple[Bank, list[Problem]]:
         if not isinstance(topic_id, str) or not ID_PATTERN.match(topic_id):
             out.error(str(topic_id), "a topic id must be lower-case letters, digits and hyphens")
             continue
-        bank.topics[topic_id] = Topic(topic_id, _text(raw, "name", topic_id, out),
-                                      int(raw.get("minimum", 0)))
+        minimum = raw.get("minimum", 0)
+        if not isinstance(minimum, int) or isinstance(minimum, bool) or minimum < 0:
+            out.error(topic_id, "'minimum' must be a whole number ≥ 0")
+            minimum = 0
+        bank.topics[topic_id] = Topic(topic_id, _text(raw, "name", topic_id, out), minimum)
     problems += out.problems
 
     for path in sorted((root / "questions").glob("*.yaml")):

@@ -20,14 +20,16 @@ ABSOLUTE = re.compile(
     re.I,
 )
 WORD = re.compile(r"[a-z][a-z'-]+")
-STOP_WORDS = frozenset(
-    """about above after again against also among another around because before being
-    below between both could doing during each either every first following further
-    having here itself just more most other over same should since some such than that
-    their them then there these they this those through under until very were what
-    when where which while whom whose will with would your yours client clients skin
-    treatment treatments session sessions microneedling practitioner""".split()
-)
+STOP_WORDS = frozenset([
+    "about", "above", "after", "again", "against", "also", "among", "another", "around",
+    "because", "before", "being", "below", "between", "both", "could", "doing", "during",
+    "each", "either", "every", "first", "following", "further", "having", "here", "itself",
+    "just", "more", "most", "other", "over", "same", "should", "since", "some", "such",
+    "than", "that", "their", "them", "then", "there", "these", "they", "this", "those",
+    "through", "under", "until", "very", "were", "what", "when", "where", "which", "while",
+    "whom", "whose", "will", "with", "would", "your", "yours", "client", "clients", "skin",
+    "treatment", "treatments", "session", "sessions", "microneedling", "practitioner",
+])
 
 
 def _lead_in(stem: str) -> str:

@@ -157,6 +157,7 @@ class Bank:
     conflicts: dict[str, Conflict] = field(default_factory=dict)
     exams: list = field(default_factory=list)  # exam.ExamDefinition
     minimum_scenario_share: float = 0.0
+    root_name: str = "question_bank"
     # Where each question and fact came from, for messages.
     origin: dict[str, str] = field(default_factory=dict)
 

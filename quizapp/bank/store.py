@@ -22,19 +22,21 @@ class ImportReport:
     added: list[str] = field(default_factory=list)
     new_versions: list[str] = field(default_factory=list)
     status_changed: list[str] = field(default_factory=list)
+    moved: list[str] = field(default_factory=list)  # to another topic
     retired: list[str] = field(default_factory=list)
     unchanged: int = 0
     exams: list[str] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
-        return bool(self.added or self.new_versions or self.status_changed or self.retired
-                    or self.exams)
+        return bool(self.added or self.new_versions or self.status_changed or self.moved
+                    or self.retired or self.exams)
 
     def summary(self) -> str:
         return (
             f"{len(self.added)} added, {len(self.new_versions)} new version(s),"
-            f" {len(self.status_changed)} status change(s), {len(self.retired)} retired,"
+            f" {len(self.status_changed)} status change(s), {len(self.moved)} moved topic,"
+            f" {len(self.retired)} retired,"
             f" {self.unchanged} unchanged; {len(self.exams)} exam(s) updated"
         )
 
@@ -100,6 +102,7 @@ def _import_question(question: BankQuestion, row: Question | None, report: Impor
         touched = True
     if row.topic_id != question.topic:
         row.topic_id = question.topic
+        report.moved.append(question.id)
         touched = True
     if row.status != question.status:
         row.status = question.status
