@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 
 from flask import Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
@@ -19,15 +20,16 @@ log = logging.getLogger(__name__)
 
 def create_app(config: dict | None = None) -> Flask:
     """Create the app; `config` (a test's settings) overrides the environment."""
+    config = config or {}
     app = Flask(
         __name__,
+        instance_path=config.get("INSTANCE_PATH") or os.environ.get("QUIZAPP_INSTANCE_PATH"),
         instance_relative_config=True,
         template_folder=str(settings.PROJECT_ROOT / "templates"),
     )
     app.config.update(settings.DEFAULTS)
     app.config.update(settings.from_environment(app.instance_path))
-    if config:
-        app.config.update(config)
+    app.config.update(config)
     if not app.config.get("SECRET_KEY"):
         if app.config["ENVIRONMENT"] != "development":
             raise RuntimeError(
@@ -37,7 +39,7 @@ def create_app(config: dict | None = None) -> Flask:
         app.config["SECRET_KEY"] = settings.development_secret_key(app.instance_path)
 
     db.init_app(app)
-    migrate.init_app(app, db)
+    migrate.init_app(app, db, directory=str(settings.PROJECT_ROOT / "migrations"))
     csrf.init_app(app)
     login_manager.init_app(app)
 
