@@ -20,7 +20,8 @@ run: $(STAMP)
 	$(FLASK) db upgrade
 	$(FLASK) bank import
 	$(FLASK) demo accounts
-	$(FLASK) run --host 127.0.0.1 --port 5000
+	QUIZAPP_ENV=development $(BIN)/gunicorn --bind 127.0.0.1:5000 --workers 2 --threads 4 \
+		--access-logfile - 'quizapp:create_app()'
 
 ## test: run the whole suite (set TEST_DATABASE_URL to run it on PostgreSQL)
 test: $(STAMP)

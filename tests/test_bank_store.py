@@ -63,7 +63,8 @@ def test_import_twice_changes_nothing(bank_loaded, shipped_bank):
     assert report.changed is False
     assert report.unchanged == len(shipped_bank.questions)
     assert version_rows() == before == len(shipped_bank.questions)
-    assert "0 added, 0 new version(s), 0 status change(s), 0 moved topic, 0 retired" in report.summary()
+    assert ("0 added, 0 new version(s), 0 status change(s), 0 moved topic, 0 retired"
+            in report.summary())
 
 
 def _whole_topic_practice(bank: Bank, topic: str) -> Bank:
