@@ -91,16 +91,8 @@ def test_no_get_changes_state(bank_loaded, client, auth):
     assert db.session.execute(select(func.count()).select_from(User)).scalar() == before
 
 
-@pytest.fixture
-def csrf_app(tmp_path):
-    app = make_app(tmp_path, WTF_CSRF_ENABLED=True)
-    with app.app_context():
-        db.drop_all()
-        db.create_all()
-        yield app
-        db.session.remove()
-        db.drop_all()
-        db.engine.dispose()
+# These tests build the app with CSRF protection on, as it runs outside tests.
+with_csrf = pytest.mark.parametrize("app_config", [{"WTF_CSRF_ENABLED": True}])
 
 
 def _token(html: str) -> str:
@@ -113,16 +105,17 @@ def _login_with_token(client):
                                             "password": PASSWORD, "csrf_token": token})
 
 
-def test_every_post_without_a_csrf_token_is_refused(csrf_app, shipped_bank):
+@with_csrf
+def test_every_post_without_a_csrf_token_is_refused(app, shipped_bank):
     from quizapp.accounts import create_user
     from quizapp.bank.store import import_bank
 
     import_bank(shipped_bank)
     create_user("trainee@example.com", "Tessa", PASSWORD, ["trainee", "manager", "trainer"])
     db.session.commit()
-    client = csrf_app.test_client()
+    client = app.test_client()
     assert _login_with_token(client).status_code == 302
-    posts = [(e, url) for e, m, url in _routes(csrf_app) if m == "POST"]
+    posts = [(e, url) for e, m, url in _routes(app) if m == "POST"]
     assert len(posts) >= 7
     for endpoint, url in posts:
         response = client.post(url, data={"sequence": "0", "email": "x@example.com"})
@@ -130,14 +123,15 @@ def test_every_post_without_a_csrf_token_is_refused(csrf_app, shipped_bank):
         assert "security token" in response.get_data(as_text=True)
 
 
-def test_the_csrf_token_outlives_the_longest_exam(csrf_app, shipped_bank):
+@with_csrf
+def test_the_csrf_token_outlives_the_longest_exam(app, shipped_bank):
     from quizapp.accounts import create_user
     from quizapp.bank.store import import_bank
 
     import_bank(shipped_bank)
     create_user("trainee@example.com", "Tessa", PASSWORD, ["trainee"])
     db.session.commit()
-    client = csrf_app.test_client()
+    client = app.test_client()
     with time_machine.travel("2026-03-02 09:00Z", tick=False) as traveller:
         _login_with_token(client)
         dashboard = client.get("/trainee/").get_data(as_text=True)
