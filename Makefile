@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 FLASK := QUIZAPP_ENV=development $(BIN)/flask --app quizapp
 
-.PHONY: run test install serve lint check clean
+.PHONY: run test install serve lint check bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=...)")'
@@ -35,6 +35,10 @@ serve: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check quizapp tests benchmarks
+
+## bench: time the exam rules against their targets (benchmarks/)
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_exam.py
 
 check: $(STAMP)
 	$(FLASK) bank check

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 
 from quizapp import accounts, attempts
 from quizapp.bank import check_bank, load_bank, write_questions
+from quizapp.bank.check import copied_wording, read_sources
 from quizapp.bank.coverage import summary
 from quizapp.bank.store import export_json, import_bank, stored_questions
 from quizapp.extensions import db
@@ -43,9 +44,18 @@ def _checked_bank(path: str | None):
 
 @bank_cli.command("check")
 @click.option("--path", help="The bank folder (default: the configured question_bank).")
-def bank_check(path):
+@click.option("--sources", help="The folder holding the source articles, to catch copied"
+              " wording (default: ../shared/source-documents when it exists).")
+def bank_check(path, sources):
     """Validate the bank files; exit 1 if there is any error."""
     bank, problems = _checked_bank(path)
+    folder = Path(sources or current_app.config["SOURCE_DOCUMENTS_PATH"])
+    texts = read_sources(bank, folder) if folder.is_dir() else {}
+    if texts:
+        problems += copied_wording(bank, texts)
+        click.echo(f"Checked for copied wording against {len(texts)} source document(s).")
+    else:
+        click.echo(f"Not checked for copied wording: no source documents in {folder}.")
     for problem in problems:
         click.echo(str(problem))
     errors = sum(p.level == "error" for p in problems)

@@ -35,6 +35,10 @@ def from_environment(instance_path: str) -> dict:
         "QUESTION_BANK_PATH": os.environ.get(
             "QUESTION_BANK_PATH", str(PROJECT_ROOT / "question_bank")
         ),
+        # The articles are not committed; in this workplace they sit beside the repo.
+        "SOURCE_DOCUMENTS_PATH": os.environ.get(
+            "SOURCE_DOCUMENTS_PATH", str(PROJECT_ROOT.parent / "shared" / "source-documents")
+        ),
         "ALLOW_SELF_REGISTRATION": _flag("ALLOW_SELF_REGISTRATION", development),
         "SESSION_COOKIE_SECURE": _flag("SESSION_COOKIE_SECURE", not development),
         "EXAM_GRACE_SECONDS": int(os.environ.get("EXAM_GRACE_SECONDS", "30")),

@@ -5,7 +5,9 @@ trainer's form alike.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
+from pathlib import Path
 
 from quizapp import exam
 from quizapp.bank import lint
@@ -148,3 +150,66 @@ def uncovered_facts(bank: Bank) -> list[str]:
             for qid in fact.questions
         )
     ]
+
+
+COPY_RUN_WORDS = 8  # this many words in a row shared with a source counts as copying
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"[a-z0-9']+", text.lower())
+
+
+def _runs(words: list[str], size: int) -> set[tuple[str, ...]]:
+    return {tuple(words[i : i + size]) for i in range(len(words) - size + 1)}
+
+
+def copied_wording(
+    bank: Bank, source_texts: dict[str, str], size: int = COPY_RUN_WORDS
+) -> list[Problem]:
+    """Find question and fact texts that repeat a source's wording word for word.
+
+    Section headings and titles are left out: a citation must name them exactly.
+    """
+    headings = set()
+    for document in bank.documents.values():
+        for name in (document.title, *document.sections):
+            headings |= _runs(_words(name), size)
+    copied_from = {}
+    for doc_id, text in source_texts.items():
+        for run in _runs(_words(text), size) - headings:
+            copied_from.setdefault(run, doc_id)
+
+    def check(texts: list[str], file: str, item: str) -> list[Problem]:
+        found = []
+        for text in texts:
+            words = _words(text)
+            hits = [i for i in range(len(words) - size + 1)
+                    if tuple(words[i : i + size]) in copied_from]
+            if hits:
+                first = hits[0]
+                doc_id = copied_from[tuple(words[first : first + size])]
+                found.append(Problem(
+                    "error", file, item,
+                    f"copies the wording of {doc_id} (\"{' '.join(words[first:first + size])}"
+                    " ...\"); write it in our own words",
+                ))
+        return found
+
+    problems = []
+    for question in bank.questions.values():
+        texts = [question.stem, question.explanation,
+                 *(o.text for o in question.options), *(o.rationale for o in question.options),
+                 *(c.fact for c in question.sources)]
+        problems += check(texts, bank.origin.get(question.id, ""), question.id)
+    for fact in bank.facts.values():
+        problems += check([fact.fact], bank.origin["fact:" + fact.id], fact.id)
+    return problems
+
+
+def read_sources(bank: Bank, folder: Path) -> dict[str, str]:
+    """The articles' text by document id, from the folder that holds them."""
+    return {
+        doc.id: (folder / doc.file).read_text(encoding="utf-8")
+        for doc in bank.documents.values()
+        if doc.file and (folder / doc.file).is_file()
+    }
