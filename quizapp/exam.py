@@ -367,10 +367,9 @@ def score(items: Sequence[ScoredItem], definition: ExamDefinition) -> Result:
         1 for item, mark in zip(items, marks, strict=True) if item.safety_critical and mark < 1
     )
     if definition.require_all_safety_critical and missed_safety:
-        reasons.append(
-            f"{missed_safety} safety-critical question(s) were not answered correctly;"
-            " every one must be."
-        )
+        subject = ("1 safety-critical question was" if missed_safety == 1
+                   else f"{missed_safety} safety-critical questions were")
+        reasons.append(f"{subject} not answered correctly; every one must be.")
     by_topic: dict[str, tuple[float, int]] = {}
     for item, mark in zip(items, marks, strict=True):
         got, count = by_topic.get(item.topic, (0.0, 0))

@@ -197,7 +197,8 @@ def result(attempt_id: int):
     return render_template(
         "trainee/result.html", attempt=attempt, rules=attempt.rules,
         review=attempts.review_items(attempt), topic_names=topic_names,
-        breakdown={t: (sum(m), len(m)) for t, m in breakdown.items()},
+        breakdown=[(name, sum(breakdown[t]), len(breakdown[t]))
+                   for t, name in topic_names.items() if t in breakdown],
         certificate=attempt.certificate, now=utcnow(), display_code=certs.display_code,
     )
 
