@@ -317,15 +317,21 @@ class ShownItem:
     safety_critical: bool
 
 
-def citation_labels(content: dict) -> tuple[str, ...]:
-    """Each source as 'Document title, section' for the trainee."""
-    titles = {d.id: d.title for d in db.session.scalars(select(Document))}
+def document_titles() -> dict[str, str]:
+    return {d.id: d.title for d in db.session.scalars(select(Document))}
+
+
+def citation_labels(content: dict, titles: dict[str, str] | None = None) -> tuple[str, ...]:
+    """Each source as 'Document title — section' for the trainee."""
+    titles = document_titles() if titles is None else titles
     return tuple(
         f"{titles.get(s['document'], s['document'])} — {s['section']}" for s in content["sources"]
     )
 
 
-def shown_item(item: AttemptItem, reveal: bool, explain: bool) -> ShownItem:
+def shown_item(
+    item: AttemptItem, reveal: bool, explain: bool, titles: dict[str, str] | None = None
+) -> ShownItem:
     """An item as a page may show it: correctness and rationale only if revealed."""
     content = item.version.content
     by_id = {o["id"]: o for o in content["options"]}
@@ -352,7 +358,7 @@ def shown_item(item: AttemptItem, reveal: bool, explain: bool) -> ShownItem:
         flagged=item.flagged,
         mark=item.mark if reveal else None,
         explanation=content["explanation"] if explain else None,
-        citations=citation_labels(content) if explain else (),
+        citations=citation_labels(content, titles) if explain else (),
         safety_critical=content["safety_critical"],
     )
 
@@ -361,4 +367,5 @@ def review_items(attempt: Attempt) -> list[ShownItem]:
     rules = attempt.rules
     reveal = rules.review.shows("correct_answers", attempt.finished, bool(attempt.passed))
     explain = rules.review.shows("explanations", attempt.finished, bool(attempt.passed))
-    return [shown_item(item, reveal, explain) for item in attempt.items]
+    titles = document_titles()
+    return [shown_item(item, reveal, explain, titles) for item in attempt.items]
