@@ -128,7 +128,7 @@ class Question(db.Model):
 
     topic: Mapped[Topic] = relationship()
     versions: Mapped[list[QuestionVersion]] = relationship(
-        back_populates="question", order_by="QuestionVersion.version"
+        back_populates="question", order_by="QuestionVersion.version", lazy="selectin"
     )
 
     @property
@@ -148,7 +148,7 @@ class QuestionVersion(db.Model):
     content_hash: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    question: Mapped[Question] = relationship(back_populates="versions")
+    question: Mapped[Question] = relationship(back_populates="versions", lazy="joined")
 
     def as_bank_question(self) -> BankQuestion:
         return BankQuestion.from_content(
@@ -196,8 +196,10 @@ class Attempt(db.Model):
 
     user: Mapped[User] = relationship()
     exam: Mapped[Exam] = relationship()
+    # Every page of an attempt reads all its items, so load them together.
     items: Mapped[list[AttemptItem]] = relationship(
-        back_populates="attempt", order_by="AttemptItem.position", cascade="all, delete-orphan"
+        back_populates="attempt", order_by="AttemptItem.position", cascade="all, delete-orphan",
+        lazy="selectin",
     )
     certificate: Mapped[Certificate | None] = relationship(back_populates="attempt")
 
@@ -230,7 +232,7 @@ class AttemptItem(db.Model):
     mark: Mapped[float | None]
 
     attempt: Mapped[Attempt] = relationship(back_populates="items")
-    version: Mapped[QuestionVersion] = relationship()
+    version: Mapped[QuestionVersion] = relationship(lazy="joined")
 
     @property
     def answered(self) -> bool:

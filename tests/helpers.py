@@ -42,7 +42,6 @@ def answer(client, attempt_id: int, item: AttemptItem, choice: list[str], go: st
 def answer_all(client, attempt_id: int, wrong: int = 0, wrong_safety: bool = False):
     """Answer every question right, except `wrong` of them (safety-critical ones
     first if `wrong_safety`, otherwise ones that are not safety-critical)."""
-    to_miss = set()
     candidates = [i for i in items(attempt_id)
                   if i.version.content["safety_critical"] == wrong_safety]
     to_miss = {i.position for i in candidates[:wrong]}

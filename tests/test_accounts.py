@@ -104,3 +104,28 @@ def test_one_person_may_hold_several_roles(client, auth, runner):
     assert client.get("/trainee/").status_code == 200
     assert client.get("/manager/users").status_code == 200
     assert client.get("/trainer/questions").status_code == 403
+
+
+def test_managers_see_each_persons_latest_result(bank_loaded, client, auth):
+    from datetime import timedelta
+
+    import time_machine
+    from helpers import answer_all, start, submit
+
+    with time_machine.travel("2026-04-01 09:00Z", tick=False) as traveller:
+        auth.login()
+        first = start(client, "practice-devices")
+        answer_all(client, first)
+        submit(client, first)
+        traveller.shift(timedelta(hours=1))
+        second = start(client)
+        answer_all(client, second, wrong=15)
+        submit(client, second)
+        auth.logout()
+        auth.login("manager")
+        listing = client.get("/manager/users").get_data(as_text=True)
+    row = listing.split("Tessa Trainee")[1].split("</tr>")[0]
+    assert "Microneedling Practitioner Certification: 50% (not passed)" in row
+    assert "Practice" not in row
+    other = listing.split("Oscar Other")[1].split("</tr>")[0]
+    assert "%" not in other

@@ -227,8 +227,7 @@ def test_no_inline_script_in_pages(bank_loaded, client, auth):
                  "/trainee/attempts/1/summary"]:
         html = client.get(path).get_data(as_text=True)
         assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html), path
-        assert " on" not in re.sub(r"\s+on\w+=", " on", "") and not re.search(
-            r"\son(click|load|change|submit)=", html)
+        assert not re.search(r"\son\w+=", html), path
 
 
 def test_extra_fields_change_nothing(bank_loaded, client, auth):

@@ -118,11 +118,9 @@ def _fact_problems(bank: Bank) -> list[Problem]:
                     f"lists question '{qid}', which does not cite"
                     f" {fact.document} / {fact.section}",
                 ))
-        if not any(
-            qid in bank.questions and bank.questions[qid].status == "published"
-            for qid in fact.questions
-        ):
-            problems.append(Problem("warning", file, fact.id, "no published question tests it"))
+    for fact_id in uncovered_facts(bank):
+        problems.append(Problem("warning", bank.origin["fact:" + fact_id], fact_id,
+                                "no published question tests it"))
     if bank.facts:
         for question in bank.published():
             if question.id not in tested:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, url_for
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from quizapp import accounts
 from quizapp.extensions import db
@@ -14,12 +14,22 @@ from quizapp.models import Attempt, User
 @bp.get("/users")
 def users():
     people = db.session.scalars(select(User).order_by(User.name)).all()
-    finished = db.session.scalars(
-        select(Attempt).where(Attempt.state == "finished").order_by(Attempt.finished_at.desc())
-    ).all()
-    latest = {}
-    for attempt in finished:
-        latest.setdefault(attempt.user_id, attempt)
+    last_finish = (
+        select(Attempt.user_id, func.max(Attempt.finished_at).label("at"))
+        .where(Attempt.state == "finished")
+        .group_by(Attempt.user_id)
+        .subquery()
+    )
+    latest = {
+        attempt.user_id: attempt
+        for attempt in db.session.scalars(
+            select(Attempt).join(
+                last_finish,
+                (Attempt.user_id == last_finish.c.user_id)
+                & (Attempt.finished_at == last_finish.c.at),
+            )
+        )
+    }
     return render_template("manager/users.html", people=people, latest=latest)
 
 
