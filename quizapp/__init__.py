@@ -14,6 +14,7 @@ from werkzeug.exceptions import HTTPException
 from quizapp import config as settings
 from quizapp.extensions import csrf, db, login_manager, migrate
 from quizapp.question_types import QUESTION_TYPES
+from quizapp.web import wants_json
 
 log = logging.getLogger(__name__)
 
@@ -78,13 +79,9 @@ ERROR_MESSAGES = {
 }
 
 
-def _wants_json() -> bool:
-    return request.is_json or request.accept_mimetypes.best == "application/json"
-
-
 def _register_error_pages(app: Flask) -> None:
     def render_error(status: int, message: str):
-        if _wants_json():
+        if wants_json():
             return jsonify(error=message), status
         return render_template("errors/error.html", status=status, message=message), status
 

@@ -15,13 +15,14 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from quizapp import certs, exam
+from quizapp import certs, exam, study
 from quizapp.extensions import db
 from quizapp.models import (
     Attempt,
     AttemptItem,
     Document,
     Exam,
+    Fact,
     Question,
     QuestionVersion,
     User,
@@ -55,6 +56,31 @@ class BadAnswer(AttemptError):
     status = 400
 
 
+class ExamLocked(AttemptError):
+    """Refused while a certification attempt is open: nothing may give feedback on
+    (or show the key of) a question that could be on the open form. 409: the request
+    is fine; the state of the trainee's exams is what refuses it."""
+
+    status = 409
+
+    def __init__(self, open_attempt: Attempt):
+        super().__init__(
+            "Your certification exam is in progress. Practice, results and study notes"
+            " open again once you submit it."
+        )
+        self.open_attempt = open_attempt
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One answer as a page posts it: option tokens, the page's sequence number, and
+    whether the question is flagged for review."""
+
+    tokens: tuple[str, ...]
+    sequence: int
+    flagged: bool = False
+
+
 def exposure_counts(user_id: int) -> dict[str, int]:
     """How many times this trainee has been shown each question, in any attempt."""
     rows = db.session.execute(
@@ -67,26 +93,45 @@ def exposure_counts(user_id: int) -> dict[str, int]:
     return dict(rows.all())
 
 
+def enemies() -> dict[str, frozenset[str]]:
+    """Which questions never share a form: those testing one fact, and declared pairs."""
+    fact_groups = db.session.scalars(select(Fact.question_ids)).all()
+    declared = {
+        qid: content.get("enemies", [])
+        for qid, content in db.session.execute(
+            select(QuestionVersion.question_id, QuestionVersion.content)
+            .join(Question, (QuestionVersion.question_id == Question.id)
+                  & (QuestionVersion.version == Question.current_version))
+            .where(Question.status == "published")
+        )
+        if content.get("enemies")
+    }
+    return exam.enemy_map(fact_groups, declared)
+
+
 def published_pool(topics) -> list[exam.PoolItem]:
     """The latest version of every published question in the given topics."""
     rows = db.session.execute(
-        select(Question, QuestionVersion)
+        select(Question.id, Question.topic_id, QuestionVersion.id, QuestionVersion.content)
         .join(QuestionVersion, (QuestionVersion.question_id == Question.id)
               & (QuestionVersion.version == Question.current_version))
         .where(Question.status == "published", Question.topic_id.in_(list(topics)))
         .order_by(Question.id)
     )
+    enemy_of = enemies()
     return [
         exam.PoolItem(
-            key=version.id,
-            question_id=question.id,
-            topic=question.topic_id,
-            safety_critical=version.content["safety_critical"],
-            option_ids=tuple(o["id"] for o in version.content["options"]),
-            ordered=version.content.get("ordered", False)
-            or version.content["type"] == "true_false",
+            key=version_id,
+            question_id=question_id,
+            topic=topic_id,
+            safety_critical=content["safety_critical"],
+            option_ids=tuple(o["id"] for o in content["options"]),
+            ordered=content.get("ordered", False) or content["type"] == "true_false",
+            risk=content.get("risk"),
+            practice_only=content.get("practice_only", False),
+            enemies=enemy_of.get(question_id, frozenset()),
         )
-        for question, version in rows
+        for question_id, topic_id, version_id, content in rows
     ]
 
 
@@ -100,36 +145,111 @@ def open_attempt(user: User, exam_row: Exam) -> Attempt | None:
     )
 
 
-def eligibility(user: User, exam_row: Exam, now: datetime) -> tuple[bool, datetime | None, str]:
+def open_certification(user: User, now: datetime, grace: timedelta) -> Attempt | None:
+    """The trainee's certification attempt in progress, if any (closing it first if
+    its time has run out)."""
+    attempt = db.session.scalar(
+        select(Attempt).join(Exam).where(
+            Attempt.user_id == user.id,
+            Attempt.state == "in_progress",
+            Exam.kind == "certification",
+        )
+    )
+    if attempt is not None and close_if_expired(attempt, now, grace):
+        return None
+    return attempt
+
+
+def check_exam_lock(user: User, now: datetime, grace: timedelta,
+                    allowed: Attempt | None = None) -> None:
+    """Refuse anything but the open certification attempt itself while one is open."""
+    locked_by = open_certification(user, now, grace)
+    if locked_by is not None and (allowed is None or allowed.id != locked_by.id):
+        raise ExamLocked(locked_by)
+
+
+def own_attempt(user: User, attempt_id: int, now: datetime, grace: timedelta) -> Attempt | None:
+    """The trainee's own attempt (anyone else's is not found), closed first if its
+    time has run out; refused while another, certification, attempt is open."""
+    attempt = db.session.get(Attempt, attempt_id)
+    if attempt is None or attempt.user_id != user.id:
+        return None
+    close_if_expired(attempt, now, grace)
+    check_exam_lock(user, now, grace, allowed=attempt)
+    return attempt
+
+
+@dataclass(frozen=True)
+class Eligibility:
+    allowed: bool
+    opens_at: datetime | None = None  # None: now, or never when not allowed
+    reason: str = ""
+    attempts_left: int | None = None  # None: no limit
+    remediation: exam.Remediation | None = None
+    failed_attempt: Attempt | None = None
+
+
+def eligibility(user: User, exam_row: Exam, now: datetime) -> Eligibility:
     """Whether this trainee may start a new attempt now, else when and why not."""
     rules = exam_row.rules
-    if rules.issues_certificate and certs.valid_certificate(user.id, exam_row.id, now):
-        return False, None, "You already hold a valid certificate for this exam."
     finished = db.session.scalars(
-        select(Attempt.finished_at).where(
+        select(Attempt).where(
             Attempt.user_id == user.id,
             Attempt.exam_id == exam_row.id,
             Attempt.state == "finished",
-        )
+        ).order_by(Attempt.finished_at)
     ).all()
-    return exam.next_attempt_opens(rules, finished, now)
+    left = (None if rules.attempts_allowed is None
+            else max(0, rules.attempts_allowed - len(finished)))
+    if rules.issues_certificate and certs.valid_certificate(user.id, exam_row.id, now):
+        return Eligibility(False, None, "You already hold a valid certificate for this exam.",
+                           left)
+    allowed, opens_at, reason = exam.next_attempt_opens(
+        rules, [a.finished_at for a in finished], now
+    )
+    last = finished[-1] if finished else None
+    remediation = None
+    if rules.require_remediation and last is not None and not last.passed and left != 0:
+        remediation = study.remediation_for(user, last)
+        if allowed and not remediation.done:
+            allowed, reason = False, "Finish your study plan before the next attempt."
+    return Eligibility(allowed, opens_at, reason, left, remediation,
+                       last if last is not None and not last.passed else None)
 
 
-def start(user: User, exam_row: Exam, now: datetime, seed: int | None = None) -> Attempt:
+def _option_tokens(count: int) -> list[str]:
+    # Fresh randomness, not the form's seed: the tokens must not be derivable.
+    tokens: list[str] = []
+    while len(tokens) < count:
+        token = secrets.token_hex(4)
+        if token not in tokens:
+            tokens.append(token)
+    return tokens
+
+
+def start(user: User, exam_row: Exam, now: datetime, grace: timedelta = timedelta(0),
+          seed: int | None = None) -> Attempt:
     """Resume the open attempt, or draw a new form and start one."""
     existing = open_attempt(user, exam_row)
-    if existing is not None:
+    if existing is not None and not close_if_expired(existing, now, grace):
+        check_exam_lock(user, now, grace, allowed=existing)
         return existing
-    allowed, opens_at, reason = eligibility(user, exam_row, now)
-    if not allowed:
-        raise NotAllowed(reason, opens_at)
+    check_exam_lock(user, now, grace)
+    verdict = eligibility(user, exam_row, now)
+    if not verdict.allowed:
+        raise NotAllowed(verdict.reason, verdict.opens_at)
     rules = exam_row.rules
-    pool = published_pool(rules.blueprint.topics)
-    problems = exam.blueprint_problems(rules, pool, practice_caps=rules.kind == "practice")
-    if problems:
-        raise NotAllowed("This exam cannot be drawn from the bank right now: " + problems[0])
+    pool = exam.pool_for(rules, published_pool(rules.blueprint.topics))
+    practice = rules.kind == "practice"
+    problems = exam.blueprint_problems(rules, pool, practice_caps=practice)
     seed = secrets.randbits(63) if seed is None else seed
-    form = exam.draw_form(rules.blueprint, pool, random.Random(seed), exposure_counts(user.id))
+    try:
+        if problems:
+            raise exam.DrawError(problems[0])
+        form = exam.draw_form(rules.blueprint, pool, random.Random(seed),
+                              exposure_counts(user.id), fill=not practice)
+    except exam.DrawError as error:
+        raise NotAllowed(f"This exam cannot be drawn from the bank right now: {error}") from error
     attempt = Attempt(
         user_id=user.id,
         exam_id=exam_row.id,
@@ -139,7 +259,8 @@ def start(user: User, exam_row: Exam, now: datetime, seed: int | None = None) ->
         deadline=exam.deadline_for(now, rules.time_limit),
     )
     attempt.items = [
-        AttemptItem(position=n, question_version_id=item.key, option_order=list(item.option_order))
+        AttemptItem(position=n, question_version_id=item.key, option_order=list(item.option_order),
+                    option_tokens=_option_tokens(len(item.option_order)))
         for n, item in enumerate(form, start=1)
     ]
     db.session.add(attempt)
@@ -169,67 +290,90 @@ def item_at(attempt: Attempt, position: int) -> AttemptItem | None:
 
 
 def save_answer(
-    attempt: Attempt,
-    item: AttemptItem,
-    selected: list[str],
-    sequence: int,
-    flagged: bool,
-    now: datetime,
-    grace: timedelta,
-    lock: bool = False,
-) -> int:
-    """Store one answer; return the item's new sequence number.
+    attempt: Attempt, position: int, answer: Answer, now: datetime, grace: timedelta,
+    check: bool = False,
+) -> AttemptItem:
+    """Store one answer; return the item with its new sequence number.
 
-    The update only applies if the item still carries the sequence number the
-    page was built with, so a stale page cannot overwrite a newer answer. Posting
-    the answer already stored is accepted as a harmless repeat.
+    The update applies only while the attempt is still in progress and the item still
+    carries the sequence number the page was built with, both checked in the one
+    UPDATE: an answer acknowledged here is always in the grade, and a page that is
+    stale cannot overwrite a newer answer. Posting the answer already stored is
+    accepted as a harmless repeat. `check` (practice only) marks the answer and
+    locks it, so the page can show feedback.
     """
+    item = item_at(attempt, position)
+    if item is None:
+        raise LookupError(position)
     if close_if_expired(attempt, now, grace):
         raise AttemptClosed("Time is up: this attempt has been submitted.")
     if attempt.finished:
         raise AttemptClosed("This attempt has already been submitted.")
+    rules = attempt.rules
+    if check and not rules.immediate_feedback:
+        raise BadAnswer("Answers are checked only in practice; this exam shows results"
+                        " after you submit.")
     if item.locked:
         raise AttemptClosed("This answer was already checked and cannot be changed.")
     content = item.version.content
+    by_token = dict(zip(item.option_tokens, item.option_order, strict=True))
+    if any(token not in by_token for token in answer.tokens):
+        raise BadAnswer("That answer is not one of this question's options.")
+    question_type = QUESTION_TYPES[content["type"]]
     try:
-        response = QUESTION_TYPES[content["type"]].clean(selected, item.option_order)
+        response = question_type.clean([by_token[t] for t in answer.tokens], item.option_order)
     except InvalidResponse as error:
         raise BadAnswer(str(error)) from error
-    if lock and not response:
+    if check and not response:
         raise BadAnswer("Choose an answer before checking it.")
     response_list = sorted(response)
-    if sequence != item.sequence:
-        if sorted(item.response or []) == response_list and item.flagged == flagged and not lock:
-            return item.sequence
+    if answer.sequence != item.sequence:
+        if (sorted(item.response or []) == response_list and item.flagged == answer.flagged
+                and not check):
+            return item
         raise StaleAnswer(
             "This question was answered more recently in another window or tab. The page"
             " now shows the latest saved answer; check it and save again if needed."
         )
     values = {
         "response": response_list or None,
-        "flagged": flagged,
+        "flagged": answer.flagged,
         "sequence": item.sequence + 1,
         "answered_at": now if response_list else None,
     }
-    if lock:
+    if check:
         values["locked"] = True
-        values["mark"] = QUESTION_TYPES[content["type"]].score(
-            response_list, _correct(content), attempt.rules.partial_credit
+        values["mark"] = question_type.score(
+            response_list, correct_options(content), rules.partial_credit
         )
+    # FOR SHARE (PostgreSQL; SQLite serialises writers anyway): a finish that has
+    # claimed the attempt makes this wait, then match nothing; a save holding the lock
+    # makes the finish wait until the answer is committed, so grading sees it.
+    still_open = (
+        select(Attempt.id)
+        .where(Attempt.id == attempt.id, Attempt.state == "in_progress")
+        .with_for_update(read=True)
+    )
     changed = db.session.execute(
         update(AttemptItem)
-        .where(AttemptItem.id == item.id, AttemptItem.sequence == sequence)
+        .where(AttemptItem.id == item.id, AttemptItem.sequence == answer.sequence,
+               AttemptItem.attempt_id.in_(still_open))
         .values(**values)
+        .execution_options(synchronize_session=False)
     ).rowcount
     if not changed:
         db.session.rollback()
+        db.session.expire(attempt)
+        if attempt.finished:
+            raise AttemptClosed("This attempt has already been submitted.")
         raise StaleAnswer("This answer changed in another window a moment ago; reload the page.")
     db.session.commit()
-    db.session.refresh(item)
-    return item.sequence
+    for name, value in values.items():
+        setattr(item, name, value)
+    return item
 
 
-def _correct(content: dict) -> frozenset[str]:
+def correct_options(content: dict) -> frozenset[str]:
     return frozenset(o["id"] for o in content["options"] if o["correct"])
 
 
@@ -237,7 +381,9 @@ def finish(attempt: Attempt, now: datetime) -> Attempt:
     """Grade and close an attempt exactly once.
 
     The state change is a single conditional update: of two submits racing, one
-    changes the row and grades; the other changes nothing and gets that result.
+    changes the row and grades; the other changes nothing and gets that result. The
+    items are read after the claim, inside the same transaction, so every answer
+    saved before it is graded and none can be saved after it.
     """
     attempt_id = attempt.id
     finished_at = exam.finish_time(now, attempt.deadline)
@@ -245,14 +391,19 @@ def finish(attempt: Attempt, now: datetime) -> Attempt:
         update(Attempt)
         .where(Attempt.id == attempt_id, Attempt.state == "in_progress")
         .values(state="finished", finished_at=finished_at)
+        .execution_options(synchronize_session=False)
     ).rowcount
     if not claimed:
         db.session.rollback()
         db.session.expire_all()
         return db.session.get(Attempt, attempt_id)
     db.session.expire(attempt)
+    items = db.session.scalars(
+        select(AttemptItem).where(AttemptItem.attempt_id == attempt_id)
+        .order_by(AttemptItem.position)
+        .execution_options(populate_existing=True)
+    ).all()
     rules = attempt.rules
-    items = attempt.items
     scored = []
     for item in items:
         content = item.version.content
@@ -261,7 +412,7 @@ def finish(attempt: Attempt, now: datetime) -> Attempt:
             topic=item.version.question.topic_id,
             safety_critical=content["safety_critical"],
             selected=tuple(item.response or ()),
-            correct=_correct(content),
+            correct=correct_options(content),
         ))
     result = exam.score(scored, rules)
     for item, mark in zip(items, result.marks, strict=True):
@@ -293,7 +444,7 @@ def close_expired(now: datetime, grace: timedelta) -> int:
 
 @dataclass(frozen=True)
 class ShownOption:
-    id: str
+    id: str  # the attempt's token for the option, never the bank's option id
     text: str
     selected: bool
     correct: bool | None  # None while the review policy hides it
@@ -338,13 +489,13 @@ def shown_item(
     chosen = set(item.response or ())
     options = tuple(
         ShownOption(
-            id=oid,
+            id=token,
             text=by_id[oid]["text"],
             selected=oid in chosen,
             correct=by_id[oid]["correct"] if reveal else None,
             rationale=(by_id[oid].get("rationale") or None) if reveal else None,
         )
-        for oid in item.option_order
+        for oid, token in zip(item.option_order, item.option_tokens, strict=True)
     )
     return ShownItem(
         position=item.position,
@@ -364,8 +515,13 @@ def shown_item(
 
 
 def review_items(attempt: Attempt) -> list[ShownItem]:
+    """The attempt's questions as its review policy allows them to be shown; none at
+    all while the review is closed (a failed certification shows study notes
+    instead, never the questions' options or key)."""
     rules = attempt.rules
     reveal = rules.review.shows("correct_answers", attempt.finished, bool(attempt.passed))
     explain = rules.review.shows("explanations", attempt.finished, bool(attempt.passed))
+    if not (reveal or explain):
+        return []
     titles = document_titles()
     return [shown_item(item, reveal, explain, titles) for item in attempt.items]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from fractions import Fraction
@@ -27,6 +27,9 @@ class ExamDefinitionError(ValueError):
 class Blueprint:
     topics: Mapping[str, int]
     min_safety_critical: int = 0
+    # Distinct kinds of risk (medication, infection, ...) among the safety-critical
+    # questions, so a form cannot pass someone who knows only one kind.
+    min_risk_categories: int = 0
 
     @property
     def size(self) -> int:
@@ -60,6 +63,9 @@ class ExamDefinition:
     retake_wait: timedelta = timedelta(0)
     certificate_validity_months: int | None = None
     review: ReviewPolicy = field(default_factory=ReviewPolicy)
+    # After a failed attempt, the next one waits for study and practice (see
+    # `remediation_left`), not only for the clock.
+    require_remediation: bool = False
 
     @property
     def immediate_feedback(self) -> bool:
@@ -83,12 +89,14 @@ class ExamDefinition:
             "attempts_allowed": self.attempts_allowed,
             "retake_wait_minutes": _minutes(self.retake_wait),
             "certificate_validity_months": self.certificate_validity_months,
+            "require_remediation": self.require_remediation,
             "review": {
                 "correct_answers": self.review.correct_answers,
                 "explanations": self.review.explanations,
             },
             "blueprint": {
                 "min_safety_critical": self.blueprint.min_safety_critical,
+                "min_risk_categories": self.blueprint.min_risk_categories,
                 "topics": dict(self.blueprint.topics),
             },
         }
@@ -106,6 +114,7 @@ def parse_exam(raw: Mapping, topic_ids: Sequence[str], kind: str = "certificatio
         "id", "title", "kind", "description", "time_limit_minutes", "pass_mark_percent",
         "require_all_safety_critical", "partial_credit", "attempts_allowed",
         "retake_wait_minutes", "certificate_validity_months", "review", "blueprint",
+        "require_remediation",
     }
     unknown = sorted(set(raw) - known)
     if unknown:
@@ -126,7 +135,14 @@ def parse_exam(raw: Mapping, topic_ids: Sequence[str], kind: str = "certificatio
             raise ExamDefinitionError(f"blueprint names unknown topic '{topic}'")
         if not isinstance(count, int) or isinstance(count, bool) or count < 1:
             raise ExamDefinitionError(f"blueprint count for '{topic}' must be a whole number ≥ 1")
-    blueprint = Blueprint(counts, _whole(blueprint_raw, "min_safety_critical", 0, low=0))
+    unknown = sorted(set(blueprint_raw) - {"topics", "min_safety_critical", "min_risk_categories"})
+    if unknown:
+        raise ExamDefinitionError(f"unknown blueprint setting(s): {', '.join(unknown)}")
+    blueprint = Blueprint(
+        counts,
+        _whole(blueprint_raw, "min_safety_critical", 0, low=0),
+        _whole(blueprint_raw, "min_risk_categories", 0, low=0),
+    )
     review_raw = raw.get("review") or {}
     review = ReviewPolicy(
         correct_answers=review_raw.get("correct_answers", "after_finish"),
@@ -156,6 +172,7 @@ def parse_exam(raw: Mapping, topic_ids: Sequence[str], kind: str = "certificatio
         certificate_validity_months=None if validity is None else _whole(
             raw, "certificate_validity_months", 12, low=1),
         review=review,
+        require_remediation=bool(raw.get("require_remediation", False)),
     )
 
 
@@ -205,12 +222,53 @@ class PoolItem:
     safety_critical: bool
     option_ids: tuple[str, ...]
     ordered: bool = False
+    risk: str | None = None  # the kind of risk a safety-critical question guards against
+    practice_only: bool = False
+    enemies: frozenset[str] = frozenset()  # question ids never to share a form with
 
 
 @dataclass(frozen=True)
 class FormItem:
     key: int
     option_order: tuple[str, ...]
+
+
+class DrawError(ValueError):
+    """The pool cannot give a form that meets the blueprint."""
+
+
+def enemy_map(
+    fact_groups: Iterable[Iterable[str]], declared: Mapping[str, Iterable[str]]
+) -> dict[str, frozenset[str]]:
+    """Which questions must never share a form with each question.
+
+    Two questions that test the same fact give each other away, and so do pairs a
+    trainer declared enemies; both relations are symmetric.
+    """
+    enemies: dict[str, set[str]] = {}
+
+    def link(a: str, b: str) -> None:
+        if a != b:
+            enemies.setdefault(a, set()).add(b)
+            enemies.setdefault(b, set()).add(a)
+
+    for group in fact_groups:
+        members = list(dict.fromkeys(group))
+        for n, a in enumerate(members):
+            for b in members[n + 1:]:
+                link(a, b)
+    for question_id, others in declared.items():
+        for other in others:
+            link(question_id, other)
+    return {qid: frozenset(found) for qid, found in enemies.items()}
+
+
+def pool_for(definition: ExamDefinition, pool: Sequence[PoolItem]) -> list[PoolItem]:
+    """The part of the pool an exam may draw from: certification never draws the
+    practice-only questions (true/false, "which article said ...")."""
+    if definition.kind == "certification":
+        return [item for item in pool if not item.practice_only]
+    return list(pool)
 
 
 def blueprint_problems(
@@ -221,24 +279,43 @@ def blueprint_problems(
     A practice exam takes whatever its topic has (`practice_caps`), so only an empty
     topic is a problem there.
     """
+    pool = pool_for(definition, pool)
+    blueprint = definition.blueprint
     problems = []
     by_topic = Counter(item.topic for item in pool)
     reachable_safety = 0
-    for topic, wanted in definition.blueprint.topics.items():
+    reachable_risks: set[str] = set()
+    for topic, wanted in blueprint.topics.items():
         have = by_topic[topic]
         if have == 0 or (have < wanted and not practice_caps):
             problems.append(
                 f"exam '{definition.id}' needs {wanted} question(s) on topic '{topic}'"
                 f" but the bank has {have} published"
             )
-        safety_here = sum(1 for i in pool if i.topic == topic and i.safety_critical)
-        reachable_safety += min(wanted, safety_here)
-    if reachable_safety < definition.blueprint.min_safety_critical:
+        safety_here = [i for i in pool if i.topic == topic and i.safety_critical]
+        reachable_safety += min(wanted, len(safety_here))
+        reachable_risks |= {i.risk for i in safety_here if i.risk}
+    if reachable_safety < blueprint.min_safety_critical:
         problems.append(
-            f"exam '{definition.id}' needs {definition.blueprint.min_safety_critical}"
+            f"exam '{definition.id}' needs {blueprint.min_safety_critical}"
             f" safety-critical question(s) but its topics can supply only {reachable_safety}"
         )
+    if len(reachable_risks) < blueprint.min_risk_categories:
+        problems.append(
+            f"exam '{definition.id}' needs safety-critical questions of"
+            f" {blueprint.min_risk_categories} risk categories but its topics cover only"
+            f" {len(reachable_risks)}"
+        )
+    if not problems and not practice_caps:
+        # Enemies can make a blueprint unfillable even when the counts add up.
+        try:
+            draw_form(blueprint, pool, random.Random(0))
+        except DrawError as error:
+            problems.append(f"exam '{definition.id}': {error}")
     return problems
+
+
+DRAW_TRIES = 50
 
 
 def draw_form(
@@ -246,40 +323,29 @@ def draw_form(
     pool: Sequence[PoolItem],
     rng: random.Random,
     exposure: Mapping[str, int] | None = None,
+    fill: bool = True,
 ) -> list[FormItem]:
-    """Draw one exam form: the blueprint's count per topic, no question twice.
+    """Draw one exam form: the blueprint's count per topic, no question twice, no
+    two enemies, and the safety-critical minimums met.
 
-    Within a topic the questions this trainee has seen least (`exposure` counts by
-    question id) come first; ties are broken by `rng`, so the same seed and the
-    same pool give the same form. If the draw holds fewer safety-critical
-    questions than the blueprint's minimum, the most-seen other questions are
-    swapped for unseen safety-critical ones in the same topic.
+    The questions this trainee has seen least (`exposure` counts by question id) come
+    first; ties are broken by `rng`, so the same seed and the same pool give the same
+    form. Safety-critical questions are placed first (one of each kind of risk until
+    the category minimum is met, then more until the count is), then each topic is
+    filled. A greedy pass can paint itself into a corner through enemies, so it is
+    tried again with a new shuffle; `fill=False` (practice) accepts a short form
+    instead.
     """
     exposure = exposure or {}
-    chosen: dict[str, list[PoolItem]] = {}
-    spare: dict[str, list[PoolItem]] = {}
-    for topic in sorted(blueprint.topics):
-        candidates = sorted((i for i in pool if i.topic == topic), key=lambda i: i.key)
-        rng.shuffle(candidates)
-        # A stable sort keeps the shuffled order among equally seen questions.
-        candidates.sort(key=lambda i: exposure.get(i.question_id, 0))
-        wanted = min(blueprint.topics[topic], len(candidates))
-        chosen[topic], spare[topic] = candidates[:wanted], candidates[wanted:]
-
-    missing = blueprint.min_safety_critical - sum(
-        i.safety_critical for items in chosen.values() for i in items
-    )
-    for topic in sorted(chosen):
-        if missing <= 0:
+    for _ in range(DRAW_TRIES):
+        chosen = _draw_once(blueprint, pool, rng, exposure)
+        if not fill or _meets(blueprint, pool, chosen):
             break
-        extra_safety = [i for i in spare[topic] if i.safety_critical]
-        for position in range(len(chosen[topic]) - 1, -1, -1):
-            if missing <= 0 or not extra_safety:
-                break
-            if not chosen[topic][position].safety_critical:
-                chosen[topic][position] = extra_safety.pop(0)
-                missing -= 1
-
+    else:
+        raise DrawError(
+            "no form meets the blueprint without putting enemy questions together;"
+            " add questions or remove enemy links"
+        )
     drawn = [item for topic in sorted(chosen) for item in chosen[topic]]
     rng.shuffle(drawn)
     form = []
@@ -289,6 +355,63 @@ def draw_form(
             rng.shuffle(order)
         form.append(FormItem(item.key, tuple(order)))
     return form
+
+
+def _draw_once(
+    blueprint: Blueprint, pool: Sequence[PoolItem], rng: random.Random,
+    exposure: Mapping[str, int],
+) -> dict[str, list[PoolItem]]:
+    def least_seen_first(items: list[PoolItem]) -> list[PoolItem]:
+        items = sorted(items, key=lambda i: i.key)
+        rng.shuffle(items)
+        # A stable sort keeps the shuffled order among equally seen questions.
+        items.sort(key=lambda i: exposure.get(i.question_id, 0))
+        return items
+
+    candidates = {
+        topic: least_seen_first([i for i in pool if i.topic == topic])
+        for topic in sorted(blueprint.topics)
+    }
+    capacity = {topic: blueprint.topics[topic] for topic in candidates}
+    chosen: dict[str, list[PoolItem]] = {topic: [] for topic in candidates}
+    blocked: set[str] = set()
+
+    def place(item: PoolItem) -> bool:
+        if len(chosen[item.topic]) >= capacity[item.topic] or item.question_id in blocked:
+            return False
+        chosen[item.topic].append(item)
+        blocked.add(item.question_id)
+        blocked.update(item.enemies)
+        return True
+
+    safety = least_seen_first([i for items in candidates.values() for i in items
+                               if i.safety_critical])
+    risks: set[str] = set()
+    for item in safety:
+        if len(risks) >= blueprint.min_risk_categories:
+            break
+        if item.risk is not None and item.risk not in risks and place(item):
+            risks.add(item.risk)
+    placed_safety = len(risks)
+    for item in safety:
+        if placed_safety >= blueprint.min_safety_critical:
+            break
+        if place(item):
+            placed_safety += 1
+    for items in candidates.values():
+        for item in items:
+            place(item)
+    return chosen
+
+
+def _meets(blueprint: Blueprint, pool: Sequence[PoolItem], chosen) -> bool:
+    available = Counter(item.topic for item in pool)
+    safety = [i for items in chosen.values() for i in items if i.safety_critical]
+    return (
+        all(len(chosen[t]) == min(n, available[t]) for t, n in blueprint.topics.items())
+        and len(safety) >= blueprint.min_safety_critical
+        and len({i.risk for i in safety if i.risk}) >= blueprint.min_risk_categories
+    )
 
 
 # --- Time ---------------------------------------------------------------------------
@@ -370,8 +493,53 @@ def score(items: Sequence[ScoredItem], definition: ExamDefinition) -> Result:
         subject = ("1 safety-critical question was" if missed_safety == 1
                    else f"{missed_safety} safety-critical questions were")
         reasons.append(f"{subject} not answered correctly; every one must be.")
-    by_topic: dict[str, tuple[float, int]] = {}
-    for item, mark in zip(items, marks, strict=True):
-        got, count = by_topic.get(item.topic, (0.0, 0))
-        by_topic[item.topic] = (got + mark, count + 1)
+    by_topic = topic_breakdown(
+        (item.topic, mark) for item, mark in zip(items, marks, strict=True)
+    )
     return Result(marks, percent, not reasons, tuple(reasons), by_topic)
+
+
+def topic_breakdown(marks: Iterable[tuple[str, float]]) -> dict[str, tuple[float, int]]:
+    """Marks earned and questions asked per topic, from (topic, mark) pairs."""
+    by_topic: dict[str, tuple[float, int]] = {}
+    for topic, mark in marks:
+        got, count = by_topic.get(topic, (0.0, 0))
+        by_topic[topic] = (got + mark, count + 1)
+    return by_topic
+
+
+def weak_topics(by_topic: Mapping[str, tuple[float, int]], pass_mark_percent: int) -> list[str]:
+    """The topics of an attempt scored below the exam's pass mark."""
+    return [topic for topic, (earned, count) in by_topic.items()
+            if count and earned * 100 < pass_mark_percent * count]
+
+
+# --- Remediation --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Remediation:
+    """What a trainee still has to do, after a failed attempt, before the next one."""
+
+    facts_to_study: frozenset[str] = frozenset()
+    topics_to_practise: tuple[str, ...] = ()
+
+    @property
+    def done(self) -> bool:
+        return not self.facts_to_study and not self.topics_to_practise
+
+
+def remediation_left(
+    missed_safety_facts: Iterable[str],
+    weak: Iterable[str],
+    studied_facts: Iterable[str],
+    practised_topics: Iterable[str],
+) -> Remediation:
+    """After a fail: open the study note of every fact behind a missed safety-critical
+    question, and pass a practice quiz on every topic scored below the pass mark.
+    Only what was done after the failed attempt counts (the caller filters by time)."""
+    practised = set(practised_topics)
+    return Remediation(
+        facts_to_study=frozenset(missed_safety_facts) - set(studied_facts),
+        topics_to_practise=tuple(t for t in dict.fromkeys(weak) if t not in practised),
+    )

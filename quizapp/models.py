@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from flask import current_app
 from flask_login import UserMixin
 from sqlalchemy import (
     JSON,
@@ -91,7 +92,9 @@ class User(UserMixin, db.Model):
         ]
 
     def set_password(self, password: str) -> None:
-        self.password_hash = generate_password_hash(password)
+        # Tests set a cheap method; everywhere else it is werkzeug's default, scrypt.
+        method = current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
+        self.password_hash = generate_password_hash(password, method=method)
         if self.session_version:
             self.session_version += 1
 
@@ -116,6 +119,30 @@ class Topic(db.Model):
     id: Mapped[str] = mapped_column(String(60), primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     position: Mapped[int] = mapped_column(default=0)
+
+
+class Fact(db.Model):
+    """One thing a source document says, in the bank's own words: the trainee's study
+    note, and the link between the questions that test it (they are enemies)."""
+
+    id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    topic_id: Mapped[str] = mapped_column(ForeignKey("topic.id"), index=True)
+    document_id: Mapped[str] = mapped_column(ForeignKey("document.id"))
+    section: Mapped[str] = mapped_column(String(300))
+    text: Mapped[str] = mapped_column(Text)
+    risk: Mapped[str | None] = mapped_column(String(40))
+    question_ids: Mapped[list] = mapped_column(JSON)
+    position: Mapped[int] = mapped_column(default=0)
+
+
+class StudyView(db.Model):
+    """When a trainee last opened the study note of a fact (remediation needs it)."""
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), primary_key=True)
+    fact_id: Mapped[str] = mapped_column(
+        ForeignKey("fact.id", ondelete="CASCADE"), primary_key=True
+    )
+    viewed_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class Question(db.Model):
@@ -211,6 +238,12 @@ class Attempt(db.Model):
     def finished(self) -> bool:
         return self.state == "finished"
 
+    @property
+    def ran_out_of_time(self) -> bool:
+        """Finished by the clock: a late close is recorded at the deadline itself."""
+        return (self.finished and self.deadline is not None
+                and self.finished_at is not None and self.finished_at >= self.deadline)
+
 
 class AttemptItem(db.Model):
     """A question as placed in one attempt, with the trainee's answer."""
@@ -222,6 +255,9 @@ class AttemptItem(db.Model):
     position: Mapped[int]  # 1-based, as the trainee sees it
     question_version_id: Mapped[int] = mapped_column(ForeignKey("question_version.id"))
     option_order: Mapped[list] = mapped_column(JSON)
+    # What the page calls each option, parallel to option_order: random per attempt,
+    # so nothing a page carries (ids, their sort order) says which option is the key.
+    option_tokens: Mapped[list] = mapped_column(JSON)
     response: Mapped[list | None] = mapped_column(JSON)
     flagged: Mapped[bool] = mapped_column(default=False)
     # Raised on every save; a post carrying an older number comes from a stale page.

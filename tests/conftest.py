@@ -56,6 +56,8 @@ def make_app(tmp_path: Path, **overrides):
         "SESSION_COOKIE_SECURE": False,
         "QUESTION_BANK_PATH": str(BANK_PATH),
         "EXAM_GRACE_SECONDS": 30,
+        # One round of hashing: scrypt's cost is for attackers, not for a test suite.
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1",
     }
     config.update(overrides)
     app = create_app(config)

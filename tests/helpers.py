@@ -32,10 +32,16 @@ def wrong_answer(item: AttemptItem) -> list[str]:
     return [next(o["id"] for o in item.version.content["options"] if not o["correct"])]
 
 
+def tokens(item: AttemptItem, option_ids: list[str]) -> list[str]:
+    """What a page posts for these options: the attempt's tokens, not the bank's ids."""
+    by_id = dict(zip(item.option_order, item.option_tokens, strict=True))
+    return [by_id[option_id] for option_id in option_ids]
+
+
 def answer(client, attempt_id: int, item: AttemptItem, choice: list[str], go: str = "next"):
     return client.post(
         f"/trainee/attempts/{attempt_id}/questions/{item.position}",
-        data={"answer": choice, "sequence": str(item.sequence), "go": go},
+        data={"answer": tokens(item, choice), "sequence": str(item.sequence), "go": go},
     )
 
 

@@ -12,7 +12,6 @@ from sqlalchemy import func, select
 from quizapp import attempts
 from quizapp.bank import Bank
 from quizapp.bank.store import import_bank
-from quizapp.exam import Blueprint
 from quizapp.extensions import db
 from quizapp.models import Exam, Question, QuestionVersion
 
@@ -67,16 +66,6 @@ def test_import_twice_changes_nothing(bank_loaded, shipped_bank):
             in report.summary())
 
 
-def _whole_topic_practice(bank: Bank, topic: str) -> Bank:
-    """`bank` plus a practice exam that draws every question of `topic`."""
-    base = next(d for d in bank.exams if d.kind == "practice")
-    extra = dataclasses.replace(base, id=f"whole-{topic}", title=f"All of {topic}",
-                                blueprint=Blueprint({topic: 1000}))
-    bigger = copy.copy(bank)
-    bigger.exams = [*bank.exams, extra]
-    return bigger
-
-
 def test_edited_question_gets_a_new_version_and_old_attempt_keeps_the_old_text(
     bank_loaded, shipped_bank, users, client, auth
 ):
@@ -89,8 +78,7 @@ def test_edited_question_gets_a_new_version_and_old_attempt_keeps_the_old_text(
     old_stem = shipped_bank.questions[qid].stem
     new_stem = old_stem + EDIT
 
-    edited = _whole_topic_practice(with_edit(shipped_bank, qid, stem=new_stem),
-                                   shipped_bank.questions[qid].topic)
+    edited = with_edit(shipped_bank, qid, stem=new_stem)
     report = import_and_commit(edited)
     assert report.new_versions == [qid]
     assert report.added == report.retired == report.status_changed == []
@@ -102,7 +90,7 @@ def test_edited_question_gets_a_new_version_and_old_attempt_keeps_the_old_text(
     assert version_rows() == len(shipped_bank.questions) + 1
 
     # The attempt still points at version 1, in review and on its question page.
-    shown = attempts.review_items(attempt)[0]
+    shown = attempts.shown_item(attempt.items[0], reveal=False, explain=False)
     assert (shown.question_id, shown.version, shown.stem) == (qid, 1, old_stem)
     auth.login()
     page = client.get(f"/trainee/attempts/{attempt.id}/questions/{item.position}")
@@ -111,12 +99,10 @@ def test_edited_question_gets_a_new_version_and_old_attempt_keeps_the_old_text(
     assert str(escape(old_stem)) in html
     assert str(escape(EDIT.strip())) not in html
 
-    # A new attempt draws the new version.
-    practice = db.session.get(Exam, f"whole-{row.topic_id}")
-    fresh = attempts.start(trainee, practice, NOW, seed=7)
-    fresh_item = next(i for i in fresh.items if i.version.question_id == qid)
-    assert fresh_item.version.version == 2
-    assert attempts.shown_item(fresh_item, reveal=False, explain=False).stem == new_stem
+    # New attempts draw from a pool that holds the new version.
+    drawable = next(p for p in attempts.published_pool([row.topic_id]) if p.question_id == qid)
+    fresh_version = db.session.get(QuestionVersion, drawable.key)
+    assert (fresh_version.version, fresh_version.content["stem"]) == (2, new_stem)
 
     # The trainer sees the current wording.
     auth.logout()
@@ -155,7 +141,7 @@ def test_removed_question_is_retired_not_deleted(bank_loaded, shipped_bank, user
     assert version_rows() == before
     # No new attempt can draw it, but the attempt that showed it still can.
     assert qid not in {i.question_id for i in attempts.published_pool([row.topic_id])}
-    assert attempts.review_items(attempt)[0].question_id == qid
+    assert attempts.shown_item(attempt.items[0], reveal=False, explain=False).question_id == qid
 
     # Importing again without it retires nothing more.
     again = import_and_commit(without(shipped_bank, qid))

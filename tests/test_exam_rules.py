@@ -235,3 +235,119 @@ def test_review_policy_moments():
     assert not policy.shows("correct_answers", finished=True, passed=False)
     assert policy.shows("correct_answers", finished=True, passed=True)
     assert not exam.ReviewPolicy("never", "never").shows("correct_answers", True, True)
+
+
+# --- Enemies, risk categories, practice-only --------------------------------------------
+
+
+def test_enemy_map_links_questions_of_one_fact_and_declared_pairs_both_ways():
+    enemies = exam.enemy_map([["q1", "q2", "q3"], ["q4"]], {"q5": ["q1"], "q4": []})
+    assert enemies["q1"] == {"q2", "q3", "q5"}
+    assert enemies["q5"] == {"q1"}
+    assert enemies["q2"] == {"q1", "q3"}
+    assert "q4" not in enemies
+
+
+def _risky_pool():
+    """Three topics; every third question is safety-critical, with four kinds of risk;
+    questions n and n+1 of a topic are enemies (they 'test the same fact')."""
+    risks = ["medication", "infection", "growths", "scarring"]
+    groups, items = [], []
+    key = 0
+    for topic, count in {"alpha": 12, "beta": 10, "gamma": 8}.items():
+        for n in range(count):
+            if n % 2 == 0:
+                groups.append([f"{topic}-{n}", f"{topic}-{n + 1}"])
+    enemies = exam.enemy_map(groups, {"alpha-0": ["beta-2"]})
+    for topic, count in {"alpha": 12, "beta": 10, "gamma": 8}.items():
+        for n in range(count):
+            key += 1
+            qid = f"{topic}-{n}"
+            safety = n % 3 == 0
+            items.append(exam.PoolItem(
+                key=key, question_id=qid, topic=topic, safety_critical=safety,
+                option_ids=("a", "b", "c", "d"), risk=risks[key % 4] if safety else None,
+                enemies=enemies.get(qid, frozenset()),
+            ))
+    return items
+
+
+def test_thousand_forms_hold_no_enemy_pair_and_meet_the_risk_minimum():
+    pool = _risky_pool()
+    by_key = {item.key: item for item in pool}
+    blueprint = exam.Blueprint({"alpha": 4, "beta": 3, "gamma": 3}, min_safety_critical=4,
+                               min_risk_categories=3)
+    for seed in range(1000):
+        drawn = [by_key[f.key] for f in exam.draw_form(blueprint, pool, random.Random(seed))]
+        ids = {item.question_id for item in drawn}
+        assert Counter(item.topic for item in drawn) == Counter(blueprint.topics)
+        for item in drawn:
+            assert not (item.enemies & ids), (seed, item.question_id)
+        safety = [item for item in drawn if item.safety_critical]
+        assert len(safety) >= 4
+        assert len({item.risk for item in safety}) >= 3
+
+
+def test_a_blueprint_that_enemies_make_unfillable_is_refused():
+    # Four questions, all testing one fact: no two can share a form.
+    pool = [exam.PoolItem(n, f"q{n}", "alpha", False, ("a", "b"),
+                          enemies=frozenset(f"q{m}" for m in range(4) if m != n))
+            for n in range(4)]
+    definition = exam.ExamDefinition("cert", "Cert", "certification", exam.Blueprint({"alpha": 2}))
+    problems = exam.blueprint_problems(definition, pool)
+    assert problems and "enemy" in problems[0]
+    with pytest.raises(exam.DrawError):
+        exam.draw_form(definition.blueprint, pool, random.Random(1))
+    # Practice takes the one question it can.
+    assert len(exam.draw_form(definition.blueprint, pool, random.Random(1), fill=False)) == 1
+
+
+def test_a_risk_minimum_the_pool_cannot_reach_is_refused():
+    definition = exam.ExamDefinition(
+        "cert", "Cert", "certification",
+        exam.Blueprint({"alpha": 4, "beta": 3}, min_safety_critical=2, min_risk_categories=5))
+    problems = exam.blueprint_problems(definition, _risky_pool())
+    assert any("risk categories" in p for p in problems)
+
+
+def test_certification_never_draws_practice_only_questions():
+    pool = [exam.PoolItem(n, f"q{n}", "alpha", False, ("a", "b"), practice_only=n % 2 == 0)
+            for n in range(10)]
+    certification = exam.ExamDefinition("cert", "Cert", "certification",
+                                        exam.Blueprint({"alpha": 5}))
+    practice = exam.ExamDefinition("p", "P", "practice", exam.Blueprint({"alpha": 10}))
+    assert {i.key for i in exam.pool_for(certification, pool)} == {1, 3, 5, 7, 9}
+    assert len(exam.pool_for(practice, pool)) == 10
+    too_big = exam.ExamDefinition("cert", "Cert", "certification", exam.Blueprint({"alpha": 6}))
+    assert exam.blueprint_problems(too_big, pool)
+
+
+# --- Remediation ------------------------------------------------------------------------
+
+
+def test_weak_topics_are_those_below_the_pass_mark():
+    by_topic = exam.topic_breakdown([("a", 1.0), ("a", 0.0), ("b", 1.0), ("b", 1.0),
+                                     ("c", 1.0), ("c", 1.0), ("c", 1.0), ("c", 1.0),
+                                     ("c", 0.0)])
+    assert by_topic["a"] == (1.0, 2)
+    # 4/5 is exactly 80%: not below an 80% mark.
+    assert exam.weak_topics(by_topic, 80) == ["a"]
+
+
+def test_remediation_is_done_only_when_every_note_is_read_and_every_quiz_passed():
+    left = exam.remediation_left(["f1", "f2"], ["alpha", "beta"], ["f1"], ["beta"])
+    assert left.facts_to_study == {"f2"} and left.topics_to_practise == ("alpha",)
+    assert not left.done
+    assert exam.remediation_left(["f1"], ["alpha"], ["f1", "f9"], ["alpha", "beta"]).done
+    assert exam.remediation_left([], [], [], []).done
+
+
+def test_require_remediation_round_trips_through_the_stored_definition():
+    definition = exam.parse_exam(
+        {"id": "c", "title": "C", "require_remediation": True,
+         "blueprint": {"topics": {"alpha": 1}, "min_risk_categories": 2}}, ["alpha"])
+    again = exam.definition_from_dict(definition.to_dict())
+    assert again.require_remediation and again.blueprint.min_risk_categories == 2
+    with pytest.raises(exam.ExamDefinitionError, match="unknown blueprint setting"):
+        exam.parse_exam({"id": "c", "title": "C", "blueprint": {"topics": {"alpha": 1},
+                                                                "min_risks": 2}}, ["alpha"])

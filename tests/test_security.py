@@ -9,7 +9,7 @@ import pytest
 import time_machine
 from conftest import PASSWORD, make_app, user_by_email
 from flask import url_for
-from helpers import items, start
+from helpers import attempt, items, start
 from sqlalchemy import func, select
 
 from quizapp.extensions import db
@@ -36,6 +36,9 @@ ACCESS = {
     "trainee.submit": {"trainee"},
     "trainee.result": {"trainee"},
     "trainee.history": {"trainee"},
+    "trainee.briefing": {"trainee"},
+    "trainee.study": {"trainee"},
+    "trainee.study_topic": {"trainee"},
     "trainee.certificate": {"trainee"},
     "trainer.questions": {"trainer", "admin"},
     "trainer.question": {"trainer", "admin"},
@@ -43,6 +46,7 @@ ACCESS = {
     "manager.new_user": {"manager", "admin"},
 }
 SAMPLE_ARGS = {"attempt_id": 1, "position": 1, "exam_id": "certification",
+               "topic_id": "contraindications",
                "code": "NOPE", "question_id": "mech-001", "filename": "app.css"}
 
 
@@ -80,6 +84,9 @@ def test_authorization_matrix(bank_loaded, client, auth, who):
 
 
 def test_no_get_changes_state(bank_loaded, client, auth):
+    """GETs change nothing a trainee did. The documented exceptions: a GET on an
+    attempt whose time has run out finishes it (tested in test_attempts), and opening
+    study notes records that they were read (tested in test_exam_integrity)."""
     auth.login()
     start(client)
     before = db.session.execute(select(func.count()).select_from(User)).scalar()
@@ -89,6 +96,16 @@ def test_no_get_changes_state(bank_loaded, client, auth):
             client.get(url)
     assert [(i.response, i.sequence, i.flagged) for i in items(1)] == snapshot
     assert db.session.execute(select(func.count()).select_from(User)).scalar() == before
+    # Past the deadline, the first GET finishes the attempt at its deadline; nothing
+    # the trainee saved changes.
+    deadline = attempt(1).deadline
+    with time_machine.travel(deadline + timedelta(minutes=5), tick=False):
+        for endpoint, method, url in _routes(bank_loaded):
+            if method == "GET" and endpoint != "static":
+                client.get(url)
+    finished = attempt(1)
+    assert finished.finished and finished.finished_at == deadline
+    assert [(i.response, i.sequence, i.flagged) for i in items(1)] == snapshot
 
 
 # These tests build the app with CSRF protection on, as it runs outside tests.
@@ -142,7 +159,7 @@ def test_the_csrf_token_outlives_the_longest_exam(app, shipped_bank):
         traveller.shift(timedelta(minutes=44, seconds=50))
         item = items(1)[0]
         response = client.post("/trainee/attempts/1/questions/1", data={
-            "csrf_token": token, "sequence": "0", "answer": item.option_order[0], "go": "next"})
+            "csrf_token": token, "sequence": "0", "answer": item.option_tokens[0], "go": "next"})
     assert response.status_code == 302
     assert items(1)[0].response == [item.option_order[0]]
 
@@ -158,7 +175,8 @@ def test_sign_in_failure_is_generic_and_sign_in_succeeds(client, users):
 
 def test_next_only_redirects_within_the_site(client, users):
     for target, expected in [("/trainee/history", "/trainee/history"),
-                             ("https://evil.example/", "/"), ("//evil.example/", "/")]:
+                             ("https://evil.example/", "/trainee/"),
+                             ("//evil.example/", "/trainee/")]:
         client.post("/auth/logout")
         response = client.post(f"/auth/login?next={target}",
                                data={"email": "trainee@example.com", "password": PASSWORD})

@@ -92,13 +92,14 @@ def test_every_published_question_is_listed_under_a_fact(bank):
 
 
 def test_every_conflict_has_at_least_two_claims():
-    """Each recorded conflict sets at least two claims from different documents."""
+    """Each recorded conflict sets at least two differing claims."""
     conflicts = yaml.safe_load((SHIPPED / "conflicts.yaml").read_text(encoding="utf-8"))
     assert conflicts["conflicts"]
     for conflict in conflicts["conflicts"]:
         claims = conflict.get("claims") or []
         assert len(claims) >= 2, conflict["id"]
-        assert len({c["document"] for c in claims}) >= 2, conflict["id"]
+        # Two documents, or one document at odds with itself (needle-depth).
+        assert len({(c["document"], c["claim"]) for c in claims}) >= 2, conflict["id"]
         assert conflict.get("common_ground"), conflict["id"]
 
 

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from quizapp.bank.model import Bank
 from quizapp.bank.model import Question as BankQuestion
 from quizapp.extensions import db
-from quizapp.models import Document, Exam, Question, QuestionVersion, Topic
+from quizapp.models import Document, Exam, Fact, Question, QuestionVersion, Topic
 
 
 @dataclass
@@ -58,6 +58,7 @@ def import_bank(bank: Bank) -> ImportReport:
         if qid not in bank.questions and row.status != "retired":
             row.status = "retired"
             report.retired.append(qid)
+    _import_facts(bank)
 
     for position, definition in enumerate(bank.exams):
         values = {"title": definition.title, "kind": definition.kind,
@@ -66,6 +67,17 @@ def import_bank(bank: Bank) -> ImportReport:
             report.exams.append(definition.id)
     db.session.flush()
     return report
+
+
+def _import_facts(bank: Bank) -> None:
+    """Facts have no history of their own: the files' version replaces the stored one."""
+    for position, fact in enumerate(bank.facts.values()):
+        _upsert(Fact, fact.id, topic_id=fact.topic, document_id=fact.document,
+                section=fact.section, text=fact.fact, risk=fact.risk,
+                question_ids=list(fact.questions), position=position)
+    for row in db.session.scalars(select(Fact)):
+        if row.id not in bank.facts:
+            db.session.delete(row)
 
 
 def _upsert(model, key: str, **values) -> bool:

@@ -87,6 +87,8 @@
   if (countdown) {
     var endsAt = Date.now() + Number(countdown.dataset.remaining) * 1000;
     var display = countdown.querySelector("strong");
+    var announcer = document.getElementById("countdown-announce");
+    var announced = {};
     var submitted = false;
     var tick = function () {
       var left = Math.max(0, Math.round((endsAt - Date.now()) / 1000));
@@ -94,11 +96,20 @@
       var seconds = left % 60;
       display.textContent = minutes + ":" + (seconds < 10 ? "0" : "") + seconds;
       countdown.classList.toggle("low", left <= 300);
+      // Screen readers hear the time twice, not every second.
+      [[300, "5 minutes left."], [60, "1 minute left."]].forEach(function (mark) {
+        if (left <= mark[0] && left > mark[0] - 30 && !announced[mark[0]] && announcer) {
+          announced[mark[0]] = true;
+          announcer.textContent = mark[1];
+        }
+      });
       if (left === 0 && !submitted) {
         submitted = true;
+        say("Time is up: submitting your saved answers…");
         var finish = function () { document.getElementById(countdown.dataset.submitForm).submit(); };
         if (form && typeof save === "function") { save(); }
-        setTimeout(finish, 500);
+        // A moment past the server's deadline, so the result reads "time ran out".
+        setTimeout(finish, 1500);
       }
     };
     tick();

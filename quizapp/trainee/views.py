@@ -6,11 +6,12 @@ from flask import abort, current_app, flash, jsonify, redirect, render_template,
 from flask_login import current_user
 from sqlalchemy import select
 
-from quizapp import attempts, certs
+from quizapp import attempts, certs, exam, study
 from quizapp.extensions import db
 from quizapp.models import Attempt, Certificate, Exam, Topic, utcnow
 from quizapp.trainee import bp
 from quizapp.trainee.forms import AnswerForm, ConfirmForm
+from quizapp.web import wants_json
 
 
 def _grace() -> timedelta:
@@ -19,28 +20,42 @@ def _grace() -> timedelta:
 
 def _own_attempt(attempt_id: int) -> Attempt:
     """The current trainee's attempt; anyone else's is simply not found."""
-    attempt = db.session.get(Attempt, attempt_id)
-    if attempt is None or attempt.user_id != current_user.id:
+    attempt = attempts.own_attempt(current_user, attempt_id, utcnow(), _grace())
+    if attempt is None:
         abort(404)
     return attempt
+
+
+@bp.errorhandler(attempts.ExamLocked)
+def exam_locked(error: attempts.ExamLocked):
+    if wants_json():
+        return jsonify(error=str(error)), error.status
+    return render_template("trainee/locked.html", message=str(error),
+                           open_attempt=error.open_attempt), error.status
 
 
 def _topic_names() -> dict[str, str]:
     return {t.id: t.name for t in db.session.scalars(select(Topic).order_by(Topic.position))}
 
 
+def _remaining(attempt: Attempt) -> int | None:
+    if attempt.deadline is None:
+        return None
+    return max(0, int((attempt.deadline - utcnow()).total_seconds()))
+
+
 @bp.get("/")
 def dashboard():
     now = utcnow()
+    locked_by = attempts.open_certification(current_user, now, _grace())
     exams = db.session.scalars(select(Exam).order_by(Exam.position)).all()
     rows = []
     for exam_row in exams:
         open_attempt = attempts.open_attempt(current_user, exam_row)
         if open_attempt is not None and attempts.close_if_expired(open_attempt, now, _grace()):
             open_attempt = None
-        allowed, opens_at, reason = attempts.eligibility(current_user, exam_row, now)
         rows.append({"exam": exam_row, "rules": exam_row.rules, "open": open_attempt,
-                     "allowed": allowed, "opens_at": opens_at, "reason": reason})
+                     "verdict": attempts.eligibility(current_user, exam_row, now)})
     certificates = db.session.scalars(
         select(Certificate).where(Certificate.user_id == current_user.id)
         .order_by(Certificate.issued_at.desc())
@@ -49,8 +64,38 @@ def dashboard():
         "trainee/dashboard.html",
         certification=[r for r in rows if r["rules"].kind == "certification"],
         practice=[r for r in rows if r["rules"].kind == "practice"],
-        certificates=certificates, now=now, form=ConfirmForm(),
+        certificates=certificates, now=now, form=ConfirmForm(), locked_by=locked_by,
+        plan=_plan_details(rows), topic_names=_topic_names(),
     )
+
+
+def _plan_details(rows) -> dict:
+    """Per certification exam, the study plan left, with fact texts and topic names."""
+    plans = {}
+    for row in rows:
+        remediation = row["verdict"].remediation
+        if remediation is not None and not remediation.done:
+            plans[row["exam"].id] = study.plan_view(remediation)
+    return plans
+
+
+@bp.get("/exams/<exam_id>")
+def briefing(exam_id: str):
+    """What the exam is and what happens at time-out, before any clock starts."""
+    exam_row = db.get_or_404(Exam, exam_id)
+    now = utcnow()
+    open_attempt = attempts.open_attempt(current_user, exam_row)
+    if open_attempt is not None and attempts.close_if_expired(open_attempt, now, _grace()):
+        open_attempt = None
+    if open_attempt is None:
+        attempts.check_exam_lock(current_user, now, _grace())
+    verdict = attempts.eligibility(current_user, exam_row, now)
+    plan = None
+    if verdict.remediation is not None and not verdict.remediation.done:
+        plan = study.plan_view(verdict.remediation)
+    return render_template("trainee/briefing.html", exam=exam_row, rules=exam_row.rules,
+                           verdict=verdict, open_attempt=open_attempt, form=ConfirmForm(),
+                           plan=plan, topic_names=_topic_names())
 
 
 @bp.post("/exams/<exam_id>/start")
@@ -59,13 +104,13 @@ def start(exam_id: str):
     if not ConfirmForm().validate_on_submit():
         abort(400)
     try:
-        attempt = attempts.start(current_user, exam_row, utcnow())
+        attempt = attempts.start(current_user, exam_row, utcnow(), _grace())
     except attempts.NotAllowed as refusal:
         message = str(refusal)
         if refusal.opens_at:
-            message += f" The next attempt opens at {refusal.opens_at:%Y-%m-%d %H:%M} UTC."
+            message += f" The next attempt opens at {refusal.opens_at:%d %b %Y, %H:%M} UTC."
         flash(message, "warning")
-        return redirect(url_for("trainee.dashboard"))
+        return redirect(url_for("trainee.briefing", exam_id=exam_row.id))
     return redirect(url_for("trainee.resume", attempt_id=attempt.id))
 
 
@@ -73,7 +118,7 @@ def start(exam_id: str):
 def resume(attempt_id: int):
     """Go back to where the trainee was: the first question not yet answered."""
     attempt = _own_attempt(attempt_id)
-    if attempts.close_if_expired(attempt, utcnow(), _grace()):
+    if attempt.finished:
         return redirect(url_for("trainee.result", attempt_id=attempt.id))
     position = next((i.position for i in attempt.items if not i.answered), 1)
     return redirect(url_for("trainee.question", attempt_id=attempt.id, position=position))
@@ -90,33 +135,32 @@ def _question_page(attempt: Attempt, position: int, form: AnswerForm, status: in
     shown = attempts.shown_item(item, reveal=revealed, explain=revealed)
     form.sequence.data = item.sequence
     form.flagged.data = item.flagged
-    remaining = None
-    if attempt.deadline is not None:
-        remaining = max(0, int((attempt.deadline - utcnow()).total_seconds()))
     return render_template(
         "trainee/question.html", attempt=attempt, rules=rules, item=item, shown=shown,
-        form=form, remaining=remaining, topic_names=_topic_names(),
-        submit_form=ConfirmForm(),
+        form=form, remaining=_remaining(attempt), submit_form=ConfirmForm(),
     ), status
 
 
 @bp.get("/attempts/<int:attempt_id>/questions/<int:position>")
 def question(attempt_id: int, position: int):
     attempt = _own_attempt(attempt_id)
-    if attempts.close_if_expired(attempt, utcnow(), _grace()):
+    if attempt.finished:
         flash("This attempt is finished.", "info")
         return redirect(url_for("trainee.result", attempt_id=attempt.id))
     return _question_page(attempt, position, AnswerForm(formdata=None))
 
 
-def _save(attempt: Attempt, position: int, form: AnswerForm, lock: bool = False) -> int:
-    item = attempts.item_at(attempt, position)
-    if item is None:
+def _answer_of(form: AnswerForm) -> attempts.Answer:
+    return attempts.Answer(tuple(form.answer.data or ()), form.sequence.data,
+                           bool(form.flagged.data))
+
+
+def _save(attempt: Attempt, position: int, form: AnswerForm, check: bool = False):
+    try:
+        return attempts.save_answer(attempt, position, _answer_of(form), utcnow(), _grace(),
+                                    check=check)
+    except LookupError:
         abort(404)
-    return attempts.save_answer(
-        attempt, item, form.answer.data or [], form.sequence.data, bool(form.flagged.data),
-        utcnow(), _grace(), lock=lock,
-    )
 
 
 @bp.post("/attempts/<int:attempt_id>/questions/<int:position>")
@@ -129,7 +173,7 @@ def answer(attempt_id: int, position: int):
         return _question_page(attempt, position, AnswerForm(formdata=None), 400)
     go = form.go.data or "next"
     try:
-        _save(attempt, position, form, lock=go == "check")
+        _save(attempt, position, form, check=go == "check")
     except attempts.AttemptClosed as error:
         flash(str(error), "warning")
         return redirect(url_for("trainee.result", attempt_id=attempt.id))
@@ -155,24 +199,21 @@ def autosave(attempt_id: int, position: int):
     if not form.validate():
         return jsonify(error="The answer could not be read."), 400
     try:
-        sequence = _save(attempt, position, form)
+        item = _save(attempt, position, form)
     except attempts.AttemptError as error:
         item = attempts.item_at(attempt, position)
         return jsonify(error=str(error), closed=attempt.finished,
                        sequence=item.sequence if item else None), error.status
-    return jsonify(saved=True, sequence=sequence)
+    return jsonify(saved=True, sequence=item.sequence)
 
 
 @bp.get("/attempts/<int:attempt_id>/summary")
 def summary(attempt_id: int):
     attempt = _own_attempt(attempt_id)
-    if attempts.close_if_expired(attempt, utcnow(), _grace()):
+    if attempt.finished:
         return redirect(url_for("trainee.result", attempt_id=attempt.id))
-    remaining = None
-    if attempt.deadline is not None:
-        remaining = max(0, int((attempt.deadline - utcnow()).total_seconds()))
     return render_template("trainee/summary.html", attempt=attempt, rules=attempt.rules,
-                           form=ConfirmForm(), remaining=remaining)
+                           form=ConfirmForm(), remaining=_remaining(attempt))
 
 
 @bp.post("/attempts/<int:attempt_id>/submit")
@@ -187,19 +228,28 @@ def submit(attempt_id: int):
 @bp.get("/attempts/<int:attempt_id>/result")
 def result(attempt_id: int):
     attempt = _own_attempt(attempt_id)
-    attempts.close_if_expired(attempt, utcnow(), _grace())
     if not attempt.finished:
         return redirect(url_for("trainee.resume", attempt_id=attempt.id))
+    now = utcnow()
     topic_names = _topic_names()
-    breakdown: dict[str, list[float]] = {}
-    for item in attempt.items:
-        breakdown.setdefault(item.version.question.topic_id, []).append(item.mark or 0.0)
+    rules = attempt.rules
+    by_topic = exam.topic_breakdown(
+        (item.version.question.topic_id, item.mark or 0.0) for item in attempt.items
+    )
+    review = attempts.review_items(attempt)
+    verdict = plan = None
+    if rules.issues_certificate and not attempt.passed:
+        verdict = attempts.eligibility(current_user, attempt.exam, now)
+        if verdict.remediation is not None and not verdict.remediation.done:
+            plan = study.plan_view(verdict.remediation)
     return render_template(
-        "trainee/result.html", attempt=attempt, rules=attempt.rules,
-        review=attempts.review_items(attempt), topic_names=topic_names,
-        breakdown=[(name, sum(breakdown[t]), len(breakdown[t]))
-                   for t, name in topic_names.items() if t in breakdown],
-        certificate=attempt.certificate, now=utcnow(), display_code=certs.display_code,
+        "trainee/result.html", attempt=attempt, rules=rules, review=review,
+        topic_names=topic_names,
+        breakdown=[(name, *by_topic[t], t) for t, name in topic_names.items() if t in by_topic],
+        weak=set(exam.weak_topics(by_topic, rules.pass_mark_percent)),
+        missed_facts=[] if review else study.missed_facts(attempt),
+        certificate=attempt.certificate, now=now, display_code=certs.display_code,
+        verdict=verdict, plan=plan,
     )
 
 
@@ -219,3 +269,21 @@ def certificate(code: str):
         abort(404)
     return render_template("trainee/certificate.html", certificate=found, now=utcnow(),
                            display_code=certs.display_code)
+
+
+@bp.get("/study", endpoint="study")
+def study_index():
+    """The bank's facts by topic: what the exam asks about, in the bank's words."""
+    attempts.check_exam_lock(current_user, utcnow(), _grace())
+    return render_template("trainee/study.html", topics=study.study_topics())
+
+
+@bp.get("/study/<topic_id>")
+def study_topic(topic_id: str):
+    now = utcnow()
+    attempts.check_exam_lock(current_user, now, _grace())
+    topic = db.get_or_404(Topic, topic_id)
+    notes = study.study_notes(topic.id)
+    study.record_study(current_user, (note.id for note, _ in notes), now)
+    db.session.commit()
+    return render_template("trainee/study_topic.html", topic=topic, notes=notes)
