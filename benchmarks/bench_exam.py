@@ -22,7 +22,8 @@ TARGETS_MS = {"draw a certification form": 5.0, "score a certification form": 1.
 def main() -> int:
     bank, _ = load_bank(Path(__file__).resolve().parent.parent / "question_bank")
     certification = next(e for e in bank.exams if e.kind == "certification")
-    pool = pool_of(bank.published())
+    # As the app draws: enemies from the facts, no practice-only questions.
+    pool = exam.pool_for(certification, pool_of(bank.published(), bank.enemy_map()))
     rng = random.Random(1)
     exposure = {q.question_id: rng.randrange(4) for q in pool}
     by_key = {item.key: bank.published()[item.key] for item in pool}

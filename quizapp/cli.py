@@ -13,8 +13,8 @@ from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import func, select
 
-from quizapp import accounts, attempts
-from quizapp.bank import check_bank, load_bank, write_questions
+from quizapp import accounts, attempts, demo
+from quizapp.bank import check_bank, guess, load_bank, write_questions
 from quizapp.bank.check import copied_wording, read_sources
 from quizapp.bank.coverage import summary
 from quizapp.bank.store import export_json, import_bank, stored_questions
@@ -58,6 +58,10 @@ def bank_check(path, sources):
         click.echo(f"Not checked for copied wording: no source documents in {folder}.")
     for problem in problems:
         click.echo(str(problem))
+    reports = guess.guessability(bank.questions.values())
+    click.echo(guess.summary_line(reports))
+    for line in guess.strategy_lines(reports):
+        click.echo(line)
     errors = sum(p.level == "error" for p in problems)
     warnings = len(problems) - errors
     click.echo(f"{len(bank.questions)} questions, {len(bank.facts)} facts,"
@@ -162,6 +166,8 @@ DEMO_ACCOUNTS = (
     ("trainer@example.com", "Theo Trainer", ("trainer",)),
     ("manager@example.com", "Mina Manager", ("manager",)),
     ("admin@example.com", "Ada Admin", ("admin", "manager", "trainer")),
+    # Failed the certification two days ago: shows the study plan and the retake.
+    ("retake@example.com", "Rita Retake", ("trainee",)),
 )
 
 
@@ -174,6 +180,9 @@ def demo_accounts():
     click.echo("Demo accounts (shown once; keep them):")
     for email, name, roles in DEMO_ACCOUNTS:
         password = secrets.token_urlsafe(9)
-        accounts.create_user(email, name, password, roles)
+        user = accounts.create_user(email, name, password, roles)
         click.echo(f"  {', '.join(roles):<24} {email:<24} password: {password}")
+        if email.startswith("retake@"):
+            db.session.commit()
+            demo.fail_certification(user, utcnow())
     db.session.commit()

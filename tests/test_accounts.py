@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from conftest import PASSWORD, user_by_email
 from sqlalchemy import func, select
 
@@ -13,7 +14,9 @@ def count_users() -> int:
     return db.session.scalar(select(func.count()).select_from(User))
 
 
-def test_users_create_prompts_for_the_password_and_hashes_it(runner):
+def test_users_create_prompts_for_the_password_and_hashes_it(app, runner):
+    # Outside the test suite's cheap setting, passwords are hashed with scrypt.
+    del app.config["PASSWORD_HASH_METHOD"]
     result = runner.invoke(
         args=["users", "create", "--email", "New@Example.com", "--name", "Nia New",
               "--role", "trainee", "--role", "trainer"],
@@ -42,11 +45,25 @@ def test_demo_accounts_are_made_once_per_role_only_on_an_empty_database(runner):
     assert first.exit_code == 0
     for role in ("trainee", "trainer", "manager", "admin"):
         assert f"{role}@example.com" in first.output
-    assert count_users() == 4
+    assert count_users() == 5
     password = first.output.split("trainee@example.com")[1].split("password: ")[1].split()[0]
     assert user_by_email("trainee@example.com").check_password(password)
     second = runner.invoke(args=["demo", "accounts"])
-    assert "no demo accounts created" in second.output and count_users() == 4
+    assert "no demo accounts created" in second.output and count_users() == 5
+
+
+def test_the_demo_retake_trainee_failed_two_days_ago_and_has_a_study_plan(bank_loaded, runner):
+    from quizapp import attempts
+    from quizapp.extensions import db
+    from quizapp.models import Exam, utcnow
+
+    assert runner.invoke(args=["demo", "accounts"]).exit_code == 0
+    rita = user_by_email("retake@example.com")
+    verdict = attempts.eligibility(rita, db.session.get(Exam, "certification"), utcnow())
+    # The day's wait is over; what is left is the study plan the fail set.
+    assert not verdict.allowed and verdict.opens_at is None
+    assert verdict.attempts_left == 2 and verdict.failed_attempt is not None
+    assert verdict.remediation.facts_to_study and verdict.remediation.topics_to_practise
 
 
 def test_registration_creates_a_signed_in_trainee(client, app):
@@ -129,3 +146,29 @@ def test_managers_see_each_persons_latest_result(bank_loaded, client, auth):
     assert "Practice" not in row
     other = listing.split("Oscar Other")[1].split("</tr>")[0]
     assert "%" not in other
+
+
+@pytest.mark.parametrize("who, home", [
+    ("trainee", "/trainee/"), ("trainer", "/trainer/questions"),
+    ("manager", "/manager/users"), ("admin", "/manager/users"),
+])
+def test_signing_in_lands_on_the_persons_own_home(client, auth, who, home):
+    response = auth.login(who)
+    assert response.status_code == 302 and response.location == home
+    assert client.get(home).status_code == 200
+
+
+def test_signing_in_follows_a_safe_next_and_otherwise_goes_home(client, users, runner):
+    runner.invoke(args=["users", "create", "--email", "both@example.com", "--name", "Bo",
+                        "--role", "manager", "--role", "trainee", "--password", PASSWORD])
+    for email, target, expected in [
+        ("manager@example.com", "/trainee/history", "/trainee/history"),
+        ("manager@example.com", "https://evil.example/", "/manager/users"),
+        ("manager@example.com", "//evil.example/", "/manager/users"),
+        # Several roles: the first in the menu's order (trainee before manager).
+        ("both@example.com", "", "/trainee/"),
+    ]:
+        client.post("/auth/logout")
+        response = client.post(f"/auth/login?next={target}",
+                               data={"email": email, "password": PASSWORD})
+        assert response.status_code == 302 and response.location == expected, (email, target)

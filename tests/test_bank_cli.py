@@ -146,7 +146,8 @@ def test_export_json_has_the_documented_fields(runner, bank_loaded, shipped_bank
     assert isinstance(questions, list)
     assert sorted(q["id"] for q in questions) == sorted(shipped_bank.questions)
     for question in questions:
-        assert QUESTION_FIELDS <= set(question) <= QUESTION_FIELDS | {"scenario"}, question["id"]
+        extra = {"scenario", "risk", "practice_only", "enemies"}
+        assert QUESTION_FIELDS <= set(question) <= QUESTION_FIELDS | extra, question["id"]
         assert question["version"] == 1
         for option in question["options"]:
             assert set(option) == {"id", "text", "correct", "rationale"}

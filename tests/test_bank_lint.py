@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from quizapp.bank import Bank, check_bank, load_bank
+from quizapp.bank import Bank, balance, check_bank, load_bank
 from quizapp.bank.lint import lint_question
-from quizapp.bank.model import Citation, Option, Question
+from quizapp.bank.model import Citation, Option, Question, Topic
 
 SHIPPED = Path(__file__).resolve().parent.parent / "question_bank"
 CITATION = Citation("doc-000", "How Does Microneedling Work?", "The skin repairs the injuries.")
@@ -243,3 +243,112 @@ def test_lint_findings_are_reported_with_file_and_id(tmp_path):
     assert ("error", file, "mech-901", "option c uses 'None of the above'") in found
     assert ("warning", file, "mech-901", "option c uses the absolute word 'None',"
                                          " which test-wise candidates rule out") in found
+
+
+# --- where the keys sit: letters and ordered positions ------------------------------------
+
+
+@pytest.mark.parametrize(("statistic", "degrees", "p"), [
+    (3.841, 1, 0.05), (6.635, 1, 0.01), (5.991, 2, 0.05), (6.0, 2, 0.0498),
+    (11.345, 3, 0.01), (7.815, 3, 0.05), (13.277, 4, 0.01), (15.086, 5, 0.01), (0.0, 3, 1.0),
+])
+def test_chi_square_p_matches_the_tables(statistic, degrees, p):
+    """The closed-form survival function agrees with published chi-square tables."""
+    assert balance.chi_square_p(statistic, degrees) == pytest.approx(p, abs=2e-4)
+
+
+def _keyed(number: int, key: int, topic: str = "mechanism", count: int = 4,
+           **changes) -> Question:
+    """A question of `count` options keyed at position `key` (a = 0)."""
+    options = tuple(opt("abcdef"[i], f"Choice {i} for {number}", i == key)
+                    for i in range(count))
+    return replace(make(qid=f"{topic[:4]}-{number:03d}", options=options), topic=topic,
+                   **changes)
+
+
+def _spread_warnings(bank: Bank):
+    return [(p.file, p.item, p.message) for p in check_bank(bank)
+            if p.level == "warning" and ("option letters" in p.message
+                                         or "key's position" in p.message)]
+
+
+def test_keys_piled_on_one_letter_are_a_warning_for_the_bank_and_the_topic():
+    """Twelve keys all on a: flagged bank-wide and in the topic's file, with the counts."""
+    bank = _bank([_keyed(n, 0) for n in range(12)])
+    bank.topics = {"mechanism": Topic("mechanism", "Mechanism")}
+    bank.origin = {q: "question_bank/questions/mechanism.yaml" for q in bank.questions}
+    message = ("the keys of 12 shuffled questions are far from evenly spread over the option"
+               " letters (a 12, b 0, c 0, d 0; chance expects 3.0, 3.0, 3.0, 3.0; p < 0.001):"
+               " move keys to the letters that have few")
+    assert _spread_warnings(bank) == [
+        ("question_bank/questions", "", message),
+        ("question_bank/questions/mechanism.yaml", "mechanism", message),
+    ]
+
+
+def test_keys_spread_over_the_letters_raise_no_warning():
+    assert _spread_warnings(_bank([_keyed(n, n % 4) for n in range(12)])) == []
+
+
+def test_a_lean_that_chance_explains_is_not_flagged():
+    """Six of twelve keys on a (p = 0.07) is within what chance gives."""
+    keys = [0, 0, 0, 0, 0, 0, 1, 1, 2, 2, 3, 3]
+    assert _spread_warnings(_bank([_keyed(n, k) for n, k in enumerate(keys)])) == []
+
+
+def test_nine_questions_are_too_few_to_judge_the_letters():
+    assert _spread_warnings(_bank([_keyed(n, 0) for n in range(9)])) == []
+
+
+def test_ordered_true_false_and_draft_questions_do_not_count_for_letters():
+    """Ordered lists keep their written order and true/false is always True then
+    False, so neither says anything about letters; drafts are never drawn."""
+    questions = [_keyed(n, 0, ordered=True) for n in range(4)]
+    questions += [_keyed(n, 0, status="draft") for n in range(4, 8)]
+    questions += [replace(_keyed(n, 0, count=2), type="true_false") for n in range(8, 12)]
+    questions += [_keyed(n, n % 4) for n in range(12, 24)]
+    assert _spread_warnings(_bank(questions)) == []
+
+
+def test_rare_letters_are_pooled_with_the_letter_before():
+    """Letters that chance fills with fewer than two keys (e and f, which only a few
+    long questions have) are counted together, so tiny expectations do not decide."""
+    questions = [_keyed(n, n % 4) for n in range(12)]
+    questions += [_keyed(n, 4, count=6) for n in range(12, 18)]
+    spread = balance.letter_spread(questions)
+    assert spread.cells == ("a", "b", "c", "d", "e-f")
+    assert spread.observed == (3, 3, 3, 3, 6)
+    assert spread.expected == pytest.approx((4, 4, 4, 4, 2))
+    fewer = balance.letter_spread(questions[:15])
+    assert fewer.cells == ("a", "b", "c", "d-f")
+    assert fewer.observed == (3, 3, 3, 6)
+
+
+def test_multiple_response_keys_count_on_each_of_their_letters():
+    """A question with keys a and b over four options expects half a key per letter."""
+    q = replace(_keyed(1, 0), type="multiple",
+                options=tuple(replace(o, correct=o.id in "ab") for o in _keyed(1, 0).options))
+    spread = balance.letter_spread([q] * 4)
+    assert spread.observed == (4, 4, 0, 0)
+    assert spread.expected == pytest.approx((2, 2, 2, 2))
+
+
+def test_ordered_keys_always_in_the_middle_are_a_warning():
+    """Six ordered lists keyed in the middle: the test-wise 'middle number' guess."""
+    bank = _bank([_keyed(n, 1 + n % 2, ordered=True) for n in range(6)])
+    assert _spread_warnings(bank) == [(
+        "question_bank/questions", "",
+        "in the 6 ordered option lists the key's position is far from even (first 0,"
+        " middle 6, last 0; chance expects 1.5, 3.0, 1.5; p = 0.050): vary where the key sits",
+    )]
+
+
+def test_ordered_keys_at_first_middle_and_last_raise_no_warning():
+    keys = [0, 1, 2, 3, 0, 3]
+    bank = _bank([_keyed(n, k, ordered=True) for n, k in enumerate(keys)])
+    assert _spread_warnings(bank) == []
+
+
+def test_four_ordered_lists_are_too_few_to_judge():
+    bank = _bank([_keyed(n, 1, ordered=True) for n in range(4)])
+    assert _spread_warnings(bank) == []

@@ -14,7 +14,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from quizapp.bank import check_bank, load_bank
+from quizapp.bank import check_bank, load_bank, write_questions
+from quizapp.bank.check import pool_of
+from quizapp.bank.coverage import summary
+from quizapp.bank.files import question_to_file_form
+from quizapp.bank.model import Question
 
 SHIPPED = Path(__file__).resolve().parent.parent / "question_bank"
 TOPICS = ("mechanism", "devices")
@@ -23,20 +27,44 @@ QFILE = "question_bank/questions/mechanism.yaml"
 FFILE = "question_bank/facts/mechanism.yaml"
 
 
+RISK_CATEGORIES = [
+    {"id": "medication", "name": "Medicines"},
+    {"id": "infection", "name": "Active infection and recurrent cold sores"},
+    {"id": "screening", "name": "General screening and referral"},
+]
+# Each fixture question asks something different, so that two of them in one bank
+# are not near-duplicates: (stem, key, wrong option, wrong option).
+WORDINGS = {
+    "mech-901": ("What does the healing response after needling produce?",
+                 "New collagen and elastin", "Extra melanin pigment",
+                 "A thicker layer of dead cells"),
+    "mech-902": ("What kind of injury does the device make?",
+                 "Tiny controlled punctures", "A shallow burn from heat",
+                 "A deep cut that needs stitches"),
+    "mech-903": ("Which process repairs the punctures afterwards?",
+                 "The body's own wound healing", "A layer of applied wax",
+                 "Freezing of the upper cells"),
+    "dev-901": ("Which tool makes the punctures?",
+                "A pen or roller fitted with fine needles", "A heated metal plate",
+                "A suction cup"),
+}
+
+
 def make_question(qid: str = "mech-901", **changes) -> dict:
     """A question that passes every schema and item-writing rule."""
+    stem, key, wrong, other = WORDINGS.get(qid, WORDINGS["mech-901"])
     question = {
         "id": qid,
         "type": "single",
         "difficulty": "easy",
         "safety_critical": False,
-        "stem": "What does the healing response after needling produce?",
+        "stem": stem,
         "options": [
-            {"id": "a", "text": "New collagen and elastin", "correct": True},
-            {"id": "b", "text": "Extra melanin pigment",
-             "rationale": "Pigment is not what the repair lays down."},
-            {"id": "c", "text": "A thicker layer of dead cells",
-             "rationale": "Repair builds new fibres rather than dead surface cells."},
+            {"id": "a", "text": key, "correct": True},
+            {"id": "b", "text": wrong,
+             "rationale": "Tempting to a beginner, but not what the sources describe."},
+            {"id": "c", "text": other,
+             "rationale": "Sounds plausible, but the treatment does not work that way."},
         ],
         "explanation": "The repair of the micro-injuries lays down collagen and elastin.",
         "sources": [{"document": "doc-000", "section": SECTION,
@@ -50,6 +78,7 @@ def true_false(qid: str = "mech-902", **changes) -> dict:
     question = make_question(
         qid,
         type="true_false",
+        practice_only=True,
         stem="The needles make controlled micro-injuries that the skin repairs.",
         options=[
             {"id": "a", "text": "True", "correct": True},
@@ -94,16 +123,19 @@ def write_bank(
     minimums: dict[str, int] | None = None,
     scenario_share: float = 0,
     exams: dict | None = None,
+    risk_categories: list[dict] | None = None,
+    topics: tuple[str, ...] = TOPICS,
 ) -> Path:
     """Write a bank folder; `questions`/`facts` map a topic to its items."""
     root = tmp_path / "question_bank"
-    root.mkdir()
+    root.mkdir(parents=True)
     shutil.copy(SHIPPED / "sources.yaml", root / "sources.yaml")
     shutil.copy(SHIPPED / "conflicts.yaml", root / "conflicts.yaml")
     minimums = minimums or {}
     _dump(root / "topics.yaml", {
         "minimum_scenario_share": scenario_share,
-        "topics": [{"id": t, "name": t.title(), "minimum": minimums.get(t, 0)} for t in TOPICS],
+        "topics": [{"id": t, "name": t.title(), "minimum": minimums.get(t, 0)} for t in topics],
+        "risk_categories": RISK_CATEGORIES if risk_categories is None else risk_categories,
     })
     _dump(root / "exams.yaml", exams if exams is not None else {"exams": []})
     if questions is None:
@@ -456,9 +488,9 @@ REDNESS = {"document": "doc-001", "section": "Recovery and Results",
            "fact": "Redness and swelling may last for some days."}
 
 
-def _redness(qid: str, stem: str, sources: list[dict]) -> dict:
+def _redness(qid: str, stem: str, sources: list[dict], **changes) -> dict:
     return make_question(
-        qid, stem=stem, sources=sources,
+        qid, stem=stem, sources=sources, **changes,
         options=[
             {"id": "a", "text": "Up to five days", "correct": True},
             {"id": "b", "text": "About one hour", "rationale": "Too short for this source."},
@@ -470,10 +502,11 @@ def _redness(qid: str, stem: str, sources: list[dict]) -> dict:
 def test_conflict_marker_without_naming_the_document(tmp_path):
     """One source's figure needs its document named in the stem and cited."""
     unnamed = _redness("mech-901", "How long may redness last after treatment?", [REDNESS])
+    # Two versions of one question: enemies, and the one naming an article is practice only.
     uncited = _redness(
         "mech-902",
         "According to the article on fine lines and acne scarring, how long may redness last?",
-        [make_question()["sources"][0]],
+        [make_question()["sources"][0]], practice_only=True, enemies=["mech-901"],
     )
     root = write_bank(tmp_path, questions={"mechanism": [unnamed, uncited]})
     problems = errors(all_problems(root))
@@ -489,7 +522,7 @@ def test_conflict_marker_with_named_and_cited_document_passes(tmp_path):
     named = _redness(
         "mech-901",
         "According to the article on fine lines and acne scarring, how long may redness last?",
-        [REDNESS],
+        [REDNESS], practice_only=True,
     )
     root = write_bank(tmp_path, questions={"mechanism": [named]})
     assert errors(all_problems(root)) == []
@@ -504,9 +537,10 @@ def _exam(topics: dict[str, int], min_safety: int = 0) -> dict:
 
 
 def _pool() -> dict[str, list[dict]]:
-    return {"mechanism": [make_question("mech-901", safety_critical=True),
+    return {"mechanism": [make_question("mech-901", safety_critical=True, risk="screening"),
                           make_question("mech-902"),
-                          make_question("mech-903", safety_critical=True, status="draft")],
+                          make_question("mech-903", safety_critical=True, risk="screening",
+                                        status="draft")],
             "devices": [make_question("dev-901")]}
 
 
@@ -556,3 +590,376 @@ def test_exam_naming_unknown_topic(tmp_path):
     assert [(p.file, p.item, p.message) for p in problems] == [
         ("question_bank/exams.yaml", "cert", "blueprint names unknown topic 'astrology'"),
     ]
+
+
+# --- risk categories, practice-only questions, enemies (issue 6) -------------------------
+
+
+def test_new_fields_are_read_into_the_question_and_its_content(tmp_path):
+    """risk, practice_only and enemies reach the Question, its versioned content and
+    back to the file form, which leaves the defaults out."""
+    root = write_bank(tmp_path, questions={"mechanism": [
+        make_question("mech-901", safety_critical=True, risk="infection",
+                      enemies=["mech-903"]),
+        true_false("mech-902"),
+        make_question("mech-903"),
+    ]})
+    bank, problems = load_bank(root)
+    assert problems == []
+    first, second, third = (bank.questions[q] for q in ("mech-901", "mech-902", "mech-903"))
+    assert (first.risk, first.practice_only, first.enemies) == ("infection", False,
+                                                                ("mech-903",))
+    assert (second.risk, second.practice_only, second.enemies) == (None, True, ())
+    assert (third.risk, third.practice_only, third.enemies) == (None, False, ())
+    content = first.content()
+    assert (content["risk"], content["practice_only"], content["enemies"]) == (
+        "infection", False, ["mech-903"])
+    assert Question.from_content("mech-901", "mechanism", "published", content) == first
+
+    written = [question_to_file_form(q) for q in (first, second, third)]
+    assert (written[0]["risk"], written[0]["enemies"]) == ("infection", ["mech-903"])
+    assert "practice_only" not in written[0]
+    assert written[1]["practice_only"] is True
+    assert not {"risk", "practice_only", "enemies"} & set(written[2])
+
+
+def test_content_stored_before_the_new_fields_still_loads():
+    """A version stored without risk, practice_only and enemies reads as their defaults."""
+    old = {
+        "type": "single", "stem": "What does the healing response after needling produce?",
+        "options": [{"id": "a", "text": "Collagen", "correct": True, "rationale": ""},
+                    {"id": "b", "text": "Melanin", "correct": False, "rationale": "No."}],
+        "explanation": "The repair lays down collagen.", "difficulty": "easy",
+        "safety_critical": False, "scenario": False, "ordered": False,
+        "sources": [{"document": "doc-000", "section": SECTION, "fact": "Repair."}],
+    }
+    question = Question.from_content("mech-901", "mechanism", "published", old)
+    assert (question.risk, question.practice_only, question.enemies) == (None, False, ())
+
+
+def test_written_questions_read_back_the_same(tmp_path):
+    """write_questions keeps the new fields: writing and reading again changes nothing."""
+    root = write_bank(tmp_path, questions={"mechanism": [
+        make_question("mech-901", safety_critical=True, risk="medication",
+                      enemies=["mech-902"]),
+        true_false("mech-902"),
+    ]})
+    bank, _problems = load_bank(root)
+    copy_root = tmp_path / "copy" / "question_bank"
+    shutil.copytree(root, copy_root, ignore=shutil.ignore_patterns("questions"))
+    write_questions(list(bank.questions.values()), copy_root)
+    again, problems = load_bank(copy_root)
+    assert problems == []
+    assert again.questions == bank.questions
+
+
+def test_risk_categories_are_kept_in_order(tmp_path):
+    """topics.yaml's risk_categories become Bank.risk_categories: id -> name, in order."""
+    categories = [{"id": "screening", "name": "General screening"},
+                  {"id": "bleeding", "name": "Blood and bleeding disorders"},
+                  {"id": "medication", "name": "Medicines"}]
+    bank, problems = load_bank(write_bank(tmp_path, risk_categories=categories))
+    assert problems == []
+    assert list(bank.risk_categories.items()) == [
+        ("screening", "General screening"), ("bleeding", "Blood and bleeding disorders"),
+        ("medication", "Medicines")]
+
+
+@pytest.mark.parametrize(("categories", "item", "fragment"), [
+    pytest.param({"medication": "Medicines"}, "risk_categories",
+                 "'risk_categories' must be a list of {id, name}", id="not-a-list"),
+    pytest.param([{"id": "Bad Id", "name": "x"}], "Bad Id",
+                 "a risk category id must be lower-case letters", id="bad-id"),
+    pytest.param([{"id": "medication"}], "medication", "'name' must be non-empty text",
+                 id="no-name"),
+    pytest.param([{"id": "medication", "name": "a"}, {"id": "medication", "name": "b"}],
+                 "medication", "risk category id used twice", id="twice"),
+    pytest.param([{"id": "medication", "name": "a", "colour": "red"}], "medication",
+                 "unknown field 'colour'", id="unknown-field"),
+])
+def test_risk_category_errors_name_topics_yaml(tmp_path, categories, item, fragment):
+    """A malformed risk_categories list is an error in topics.yaml at the category."""
+    _bank, problems = load_bank(write_bank(tmp_path, risk_categories=categories))
+    found = find(problems, fragment)
+    assert found, [str(p) for p in problems]
+    assert all((p.file, p.item) == ("question_bank/topics.yaml", item) for p in found)
+
+
+@pytest.mark.parametrize(("change", "fragment"), [
+    pytest.param(_set("risk", "Not An Id"), "'risk' must be an id", id="risk-not-an-id"),
+    pytest.param(_set("risk", ["medication"]), "'risk' must be an id", id="risk-a-list"),
+    pytest.param(_set("practice_only", "yes"), "'practice_only' must be true or false",
+                 id="practice-only-mistyped"),
+    pytest.param(_set("enemies", "mech-902"), "'enemies' must be a list of question ids",
+                 id="enemies-not-a-list"),
+    pytest.param(_set("enemies", ["Mech 902"]), "'enemies' must be a list of question ids",
+                 id="enemy-not-an-id"),
+])
+def test_mistyped_new_field_holds_the_question_back(tmp_path, change, fragment):
+    """A new field of the wrong type is a schema error at the question, which is not loaded."""
+    raw = make_question(safety_critical=True, risk="medication")
+    change(raw)
+    bank, problems = load_bank(write_bank(tmp_path, questions={"mechanism": [raw]}))
+    assert [(p.file, p.item) for p in find(problems, fragment)] == [(QFILE, "mech-901")]
+    assert "mech-901" not in bank.questions
+
+
+def _question_errors(tmp_path, *questions, **bank_options):
+    root = write_bank(tmp_path, questions={"mechanism": list(questions)}, **bank_options)
+    return [(p.item, p.message) for p in errors(all_problems(root))]
+
+
+def test_safety_critical_question_needs_a_risk(tmp_path):
+    """Every safety-critical question names the kind of risk it guards against."""
+    assert _question_errors(tmp_path, make_question(safety_critical=True)) == [
+        ("mech-901", "a safety-critical question needs 'risk', the kind of risk it guards"
+                     " against: one of medication, infection, screening"),
+    ]
+
+
+def test_risk_on_a_question_that_is_not_safety_critical(tmp_path):
+    """A risk category on an ordinary question is an error (it would skew the coverage)."""
+    assert _question_errors(tmp_path, make_question(risk="medication")) == [
+        ("mech-901", "'risk' belongs only on a safety-critical question"),
+    ]
+
+
+def test_unknown_risk_category(tmp_path):
+    """The risk must be one of topics.yaml's risk_categories."""
+    assert _question_errors(tmp_path, make_question(safety_critical=True, risk="astrology")) == [
+        ("mech-901", "unknown risk category 'astrology' (risk_categories in topics.yaml:"
+                     " medication, infection, screening)"),
+    ]
+
+
+def test_risk_without_any_categories_says_where_to_add_them(tmp_path):
+    """With no risk_categories in topics.yaml, the message says to add them."""
+    found = _question_errors(tmp_path, make_question(safety_critical=True, risk="medication"),
+                             risk_categories=[])
+    assert found == [("mech-901", "unknown risk category 'medication' (risk_categories in"
+                                  " topics.yaml: none: add risk_categories to topics.yaml)")]
+
+
+def test_safety_critical_question_with_a_known_risk_passes(tmp_path):
+    assert _question_errors(tmp_path, make_question(safety_critical=True,
+                                                    risk="medication")) == []
+
+
+def test_true_false_question_must_be_practice_only(tmp_path):
+    """True/false items are guessed half the time: they are for practice only."""
+    question = true_false("mech-902")
+    del question["practice_only"]
+    assert _question_errors(tmp_path, question) == [
+        ("mech-902", "a true/false question is for practice only: add 'practice_only: true'"),
+    ]
+    assert _question_errors(tmp_path / "marked", true_false("mech-902")) == []
+
+
+@pytest.mark.parametrize(("stem", "phrase"), [
+    ("According to Beyond the Surface, what does the repair produce?", "according to"),
+    ("What does Beyond the Surface say the repair produces?", "Beyond the Surface"),
+    ("What does understanding the process of microneedling say the repair makes?",
+     "Understanding the Process of Microneedling"),
+    ("Which product of the repair does the article on fine lines and acne scarring name?",
+     "the article"),
+    ("What does the article say the repair produces?", "the article"),
+])
+def test_stem_naming_a_source_must_be_practice_only(tmp_path, stem, phrase):
+    """A stem that names a document (short title or title, "according to", "the
+    article") asks which article said what: practice only."""
+    assert _question_errors(tmp_path, make_question(stem=stem)) == [
+        ("mech-901", f"the stem names a source ('{phrase}'), so it asks which article said"
+                     " what: add 'practice_only: true', or ask about practice without"
+                     " naming it"),
+    ]
+    marked = make_question(stem=stem, practice_only=True)
+    assert _question_errors(tmp_path / "marked", marked) == []
+
+
+def test_stem_about_the_articles_in_general_is_not_a_source_question(tmp_path):
+    """'The articles' (all of them) is common ground, not one article: no rule applies."""
+    stem = "What do the articles all agree the healing response produces?"
+    assert _question_errors(tmp_path, make_question(stem=stem)) == []
+
+
+def test_enemies_must_name_other_existing_questions(tmp_path):
+    """Each enemy is a question of the bank, and not the question itself."""
+    found = _question_errors(
+        tmp_path,
+        make_question("mech-901", enemies=["mech-902", "mech-999"]),
+        make_question("mech-902", enemies=["mech-902"]),
+    )
+    assert found == [
+        ("mech-901", "'enemies' lists unknown question 'mech-999'"),
+        ("mech-902", "'enemies' lists the question itself"),
+    ]
+
+
+def test_enemy_may_be_a_draft(tmp_path):
+    """An enemy that exists but is a draft is still a known question."""
+    assert _question_errors(tmp_path, make_question("mech-901", enemies=["mech-902"]),
+                            make_question("mech-902", status="draft")) == []
+
+
+CONTRA_FILE = "question_bank/facts/contraindications.yaml"
+
+
+def _contra_bank(tmp_path, contra_fact: dict) -> list:
+    root = write_bank(
+        tmp_path, topics=(*TOPICS, "contraindications"),
+        questions={"mechanism": [make_question()]},
+        facts={"mechanism": [fact("mech-healing", ["mech-901"])],
+               "contraindications": [contra_fact]},
+    )
+    return errors(all_problems(root))
+
+
+def test_contraindications_fact_needs_a_risk(tmp_path):
+    """Every fact in the contraindications file names its kind of risk; others need not."""
+    found = _contra_bank(tmp_path, fact("contra-acne", []))
+    assert [(p.file, p.item, p.message) for p in found] == [
+        (CONTRA_FILE, "contra-acne", "a contraindications fact needs 'risk', the kind of"
+                                     " risk it is about: one of medication, infection,"
+                                     " screening"),
+    ]
+
+
+def test_fact_with_unknown_risk(tmp_path):
+    found = _contra_bank(tmp_path, {**fact("contra-acne", []), "risk": "astrology"})
+    assert [(p.file, p.item, p.message) for p in found] == [
+        (CONTRA_FILE, "contra-acne", "unknown risk category 'astrology' (risk_categories in"
+                                     " topics.yaml: medication, infection, screening)"),
+    ]
+
+
+def test_contraindications_fact_with_a_known_risk_passes(tmp_path):
+    found = _contra_bank(tmp_path, {**fact("contra-acne", []), "risk": "infection"})
+    assert found == []
+    bank, _problems = load_bank(tmp_path / "question_bank")
+    assert bank.facts["contra-acne"].risk == "infection"
+    assert bank.facts["mech-healing"].risk is None
+
+
+def test_fact_risk_of_the_wrong_type_is_a_schema_error(tmp_path):
+    root = write_bank(tmp_path, facts={"mechanism": [{**fact("mech-healing", ["mech-901"]),
+                                                      "risk": 3}]})
+    _bank, problems = load_bank(root)
+    assert [(p.file, p.item) for p in find(problems, "'risk' must be an id")] == [
+        (FFILE, "mech-healing")]
+
+
+# --- enemies: one map for the checker and the drawing --------------------------------------
+
+
+def test_enemy_map_joins_facts_and_declarations_both_ways(tmp_path):
+    """Questions under one fact are enemies, and so are declared pairs, symmetrically."""
+    root = write_bank(
+        tmp_path,
+        questions={"mechanism": [make_question("mech-901"), make_question("mech-902"),
+                                 make_question("mech-903", enemies=["dev-901"])],
+                   "devices": [make_question("dev-901")]},
+        facts={"mechanism": [fact("mech-healing", ["mech-901", "mech-902"]),
+                             fact("mech-other", ["mech-903"])],
+               "devices": [fact("dev-tools", ["dev-901"])]},
+    )
+    bank, _problems = load_bank(root)
+    enemies = bank.enemy_map()
+    assert enemies["mech-901"] == {"mech-902"}
+    assert enemies["mech-902"] == {"mech-901"}
+    assert enemies["mech-903"] == {"dev-901"}
+    assert enemies["dev-901"] == {"mech-903"}
+
+
+def test_pool_carries_risk_practice_only_ordered_and_enemies(tmp_path):
+    """The checker's drawing pool holds what exam.draw_form needs of each question."""
+    root = write_bank(tmp_path, questions={"mechanism": [
+        make_question("mech-901", safety_critical=True, risk="medication", ordered=True),
+        true_false("mech-902", enemies=["mech-901"]),
+    ]}, facts={"mechanism": [fact("mech-healing", ["mech-901"]),
+                             fact("mech-injury", ["mech-902"])]})
+    bank, _problems = load_bank(root)
+    first, second = pool_of(bank.published(), bank.enemy_map())
+    assert (first.question_id, first.risk, first.practice_only, first.ordered,
+            first.enemies) == ("mech-901", "medication", False, True, {"mech-902"})
+    assert (second.question_id, second.risk, second.practice_only, second.enemies) == (
+        "mech-902", None, True, {"mech-901"})
+    # Without the bank's map only the declared enemies are known.
+    assert pool_of(bank.published())[0].enemies == {"mech-902"}
+
+
+# --- near-duplicates -----------------------------------------------------------------------
+
+
+def _near_duplicates(**bank_options):
+    return [(p.file, p.item, p.message) for p in
+            find(all_problems(write_bank(**bank_options)), "near-duplicate")]
+
+
+def _twin(qid: str, **changes) -> dict:
+    """Nearly the same question as mech-901, asked another way."""
+    return make_question("mech-901", id=qid,
+                         stem="What does the needling's healing response produce?", **changes)
+
+
+def test_near_duplicate_questions_are_an_error(tmp_path):
+    """Two published questions with nearly the same stem and key fail the check."""
+    found = _near_duplicates(tmp_path=tmp_path, questions={"mechanism": [
+        make_question("mech-901"), _twin("mech-903")]})
+    assert found == [(QFILE, "mech-901",
+                      "near-duplicate of mech-903: 100% of the words of their stems and keys"
+                      " are shared (collagen, elastin, healing, needling, new, produce,"
+                      " response; the limit is 25%); rewrite one, or declare them enemies")]
+
+
+def test_declared_enemies_may_be_near_duplicates(tmp_path):
+    """Declared on one side is enough: the two never share a form."""
+    assert _near_duplicates(tmp_path=tmp_path, questions={"mechanism": [
+        make_question("mech-901"), _twin("mech-903", enemies=["mech-901"])]}) == []
+
+
+def test_questions_under_one_fact_may_be_near_duplicates(tmp_path):
+    """Listed under the same fact, they are enemies already."""
+    assert _near_duplicates(
+        tmp_path=tmp_path,
+        questions={"mechanism": [make_question("mech-901"), _twin("mech-903")]},
+        facts={"mechanism": [fact("mech-healing", ["mech-901", "mech-903"])]},
+    ) == []
+
+
+def test_a_draft_is_not_compared(tmp_path):
+    """Only published questions reach a form, so only they are compared."""
+    assert _near_duplicates(tmp_path=tmp_path, questions={"mechanism": [
+        make_question("mech-901"), _twin("mech-903", status="draft")]}) == []
+
+
+def test_fixture_questions_are_not_near_duplicates_of_each_other(tmp_path):
+    """The fixture's different questions stay below the threshold (a false alarm check)."""
+    assert _near_duplicates(tmp_path=tmp_path, questions={
+        "mechanism": [make_question(q) for q in ("mech-901", "mech-902", "mech-903")],
+        "devices": [make_question("dev-901")]}) == []
+
+
+def test_stats_count_the_certification_questions_of_each_risk(tmp_path):
+    """`bank stats` shows, per risk category, the safety-critical questions the
+    certification exam can draw and the facts on that kind of risk."""
+    root = write_bank(
+        tmp_path, topics=(*TOPICS, "contraindications"),
+        questions={"mechanism": [
+            make_question("mech-901", safety_critical=True, risk="medication"),
+            make_question("mech-902", safety_critical=True, risk="medication",
+                          practice_only=True),
+            make_question("mech-903", safety_critical=True, risk="infection", status="draft"),
+        ]},
+        facts={"contraindications": [{**fact("contra-acne", ["mech-901"]),
+                                      "risk": "medication"}]},
+    )
+    bank, _problems = load_bank(root)
+    stats = summary(bank)
+    assert stats["practice_only"] == 1
+    assert stats["per_risk"] == {
+        "medication": {"name": "Medicines", "safety_critical": 1, "facts": 1},
+        "infection": {"name": "Active infection and recurrent cold sores",
+                      "safety_critical": 0, "facts": 0},
+        "screening": {"name": "General screening and referral", "safety_critical": 0,
+                      "facts": 0},
+    }

@@ -1,17 +1,24 @@
-"""Check a parsed bank as a whole: citations, facts, conflicts, minimums, blueprints
-and the item-writing rules. One `check_question` serves the files and the
-trainer's form alike.
+"""Check a parsed bank as a whole: citations, facts, conflicts, minimums, blueprints,
+risk categories, practice-only questions, enemies and near-duplicates, where the
+keys sit, guessability, and the item-writing rules. One `check_question` serves the
+files and the trainer's form alike.
 """
 
 from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from quizapp import exam
-from quizapp.bank import lint
-from quizapp.bank.model import Bank, Problem, Question
+from quizapp.bank import balance, guess, lint, similar
+from quizapp.bank.model import Bank, Document, Problem, Question
+
+# Facts of these topics say who must not be treated, so each names its kind of risk.
+RISK_REQUIRED_FACT_TOPICS = ("contraindications",)
+# Phrases by which a stem points at an article rather than at practice.
+SOURCE_PHRASES = ("according to", "the article")
 
 
 def check_question(question: Question, bank: Bank, file: str = "") -> list[Problem]:
@@ -26,7 +33,69 @@ def check_question(question: Question, bank: Bank, file: str = "") -> list[Probl
             "error", file, question.id, "a scenario question must describe a client in its stem"
         ))
     problems += _conflict_problems(question, bank, file)
+    problems += [
+        Problem("error", file, question.id, message)
+        for message in (
+            *_risk_messages(question, bank.risk_categories),
+            *_practice_only_messages(question, bank.documents.values()),
+            *_enemy_messages(question, bank.questions),
+        )
+    ]
     return problems
+
+
+def _known_categories(categories: Mapping[str, str]) -> str:
+    return ", ".join(categories) or "none: add risk_categories to topics.yaml"
+
+
+def _risk_messages(question: Question, categories: Mapping[str, str]) -> list[str]:
+    if question.risk is None:
+        if question.safety_critical:
+            return ["a safety-critical question needs 'risk', the kind of risk it guards"
+                    f" against: one of {_known_categories(categories)}"]
+        return []
+    if not question.safety_critical:
+        return ["'risk' belongs only on a safety-critical question"]
+    if question.risk not in categories:
+        return [f"unknown risk category '{question.risk}'"
+                f" (risk_categories in topics.yaml: {_known_categories(categories)})"]
+    return []
+
+
+def names_a_source(stem: str, documents: Iterable[Document]) -> str | None:
+    """The phrase by which `stem` names a source document, if it does: a document's
+    short title or title, "according to" or "the article"."""
+    phrases = [*SOURCE_PHRASES]
+    for document in documents:
+        phrases += [document.short_title, document.title]
+    for phrase in phrases:
+        if phrase and re.search(rf"\b{re.escape(phrase)}\b", stem, re.I):
+            return phrase
+    return None
+
+
+def _practice_only_messages(question: Question, documents: Iterable[Document]) -> list[str]:
+    """True/false items are guessed half the time, and "which article said it" tests
+    the articles, not practice: the certification exam draws neither."""
+    if question.practice_only:
+        return []
+    if question.type == "true_false":
+        return ["a true/false question is for practice only: add 'practice_only: true'"]
+    phrase = names_a_source(question.stem, documents)
+    if phrase:
+        return [f"the stem names a source ('{phrase}'), so it asks which article said what:"
+                " add 'practice_only: true', or ask about practice without naming it"]
+    return []
+
+
+def _enemy_messages(question: Question, questions: Mapping[str, Question]) -> list[str]:
+    messages = []
+    for other in question.enemies:
+        if other == question.id:
+            messages.append("'enemies' lists the question itself")
+        elif other not in questions:
+            messages.append(f"'enemies' lists unknown question '{other}'")
+    return messages
 
 
 def _conflict_problems(question: Question, bank: Bank, file: str) -> list[Problem]:
@@ -70,6 +139,9 @@ def check_bank(bank: Bank) -> list[Problem]:
         ))
 
     problems += _fact_problems(bank)
+    problems += _key_spread_problems(bank, published)
+    problems += near_duplicate_problems(bank)
+    problems += guessability_problems(bank)
 
     per_topic = Counter(q.topic for q in published)
     for topic in bank.topics.values():
@@ -87,7 +159,7 @@ def check_bank(bank: Bank) -> list[Problem]:
                 f" the minimum is {bank.minimum_scenario_share:.0%}",
             ))
 
-    pool = pool_of(published)
+    pool = pool_of(published, bank.enemy_map())
     for definition in bank.exams:
         for message in exam.blueprint_problems(
             definition, pool, practice_caps=definition.kind == "practice"
@@ -103,6 +175,18 @@ def _fact_problems(bank: Bank) -> list[Problem]:
     tested: set[str] = set()
     for fact in bank.facts.values():
         file = bank.origin["fact:" + fact.id]
+        if fact.risk is None and fact.topic in RISK_REQUIRED_FACT_TOPICS:
+            problems.append(Problem(
+                "error", file, fact.id,
+                f"a {fact.topic} fact needs 'risk', the kind of risk it is about: one of"
+                f" {_known_categories(bank.risk_categories)}",
+            ))
+        elif fact.risk is not None and fact.risk not in bank.risk_categories:
+            problems.append(Problem(
+                "error", file, fact.id,
+                f"unknown risk category '{fact.risk}'"
+                f" (risk_categories in topics.yaml: {_known_categories(bank.risk_categories)})",
+            ))
         for qid in fact.questions:
             question = bank.questions.get(qid)
             if question is None:
@@ -131,12 +215,78 @@ def _fact_problems(bank: Bank) -> list[Problem]:
     return problems
 
 
-def pool_of(questions: list[Question]) -> list[exam.PoolItem]:
-    """The drawing pool for checking blueprints; keys are positions, not versions."""
+def pool_of(
+    questions: list[Question], enemies: Mapping[str, frozenset[str]] | None = None
+) -> list[exam.PoolItem]:
+    """The drawing pool for checking blueprints; keys are positions, not versions.
+
+    `enemies` is `Bank.enemy_map()`; without it only the enemies the questions
+    declare count (the facts that link questions are not at hand).
+    """
+    if enemies is None:
+        enemies = exam.enemy_map((), {q.id: q.enemies for q in questions})
     return [
-        exam.PoolItem(number, q.id, q.topic, q.safety_critical, tuple(o.id for o in q.options))
+        exam.PoolItem(
+            number, q.id, q.topic, q.safety_critical, tuple(o.id for o in q.options),
+            ordered=q.ordered, risk=q.risk, practice_only=q.practice_only,
+            enemies=enemies.get(q.id, frozenset()),
+        )
         for number, q in enumerate(questions)
     ]
+
+
+def _key_spread_problems(bank: Bank, published: list[Question]) -> list[Problem]:
+    """Warn where the keys lean on some letters, or on one place in ordered lists:
+    over the whole bank, then topic by topic (a topic is one file)."""
+    groups = [(f"{bank.root_name}/questions", "", published)]
+    for topic in bank.topics:
+        in_topic = [q for q in published if q.topic == topic]
+        if in_topic:
+            file = bank.origin.get(in_topic[0].id, f"{bank.root_name}/questions")
+            groups.append((file, topic, in_topic))
+    problems = []
+    for file, item, questions in groups:
+        for message in (balance.letter_warning(balance.letter_spread(questions)),
+                        balance.position_warning(balance.position_spread(questions))):
+            if message:
+                problems.append(Problem("warning", file, item, message))
+    return problems
+
+
+def near_duplicate_problems(bank: Bank) -> list[Problem]:
+    """Two published questions that read alike must be enemies, or one rewritten."""
+    enemies = bank.enemy_map()
+    titles = [name for d in bank.documents.values() for name in (d.short_title, d.title)]
+    problems = []
+    for pair in similar.similar_pairs(bank.published(), ignore_phrases=titles):
+        if pair.second in enemies.get(pair.first, frozenset()):
+            continue
+        problems.append(Problem(
+            "error", bank.origin.get(pair.first, ""), pair.first,
+            f"near-duplicate of {pair.second}: {pair.similarity:.0%} of the words of their"
+            f" stems and keys are shared ({', '.join(pair.shared)}; the limit is"
+            f" {similar.NEAR_DUPLICATE_THRESHOLD:.0%}); rewrite one, or declare them"
+            " enemies",
+        ))
+    return problems
+
+
+def guessability_problems(bank: Bank) -> list[Problem]:
+    """A test-wise examinee who knows nothing of the subject must not beat chance by
+    more than the limit, on the certification pool or on its safety-critical items."""
+    problems = []
+    for report in guess.guessability(bank.questions.values()):
+        if report.too_guessable:
+            best = report.best
+            problems.append(Problem(
+                "error", f"{bank.root_name}/questions", "",
+                f"guessability: on the {report.name} questions ({report.questions}), a"
+                " test-wise examinee who knows nothing of the subject scores"
+                f" {100 * best.score:.1f}% ({best.strategy}) against"
+                f" {100 * report.chance:.1f}% by chance; the limit is chance +"
+                f" {guess.LIMIT_POINTS} points. Take away the cue (question_bank/README.md)",
+            ))
+    return problems
 
 
 def uncovered_facts(bank: Bank) -> list[str]:

@@ -1,4 +1,5 @@
-"""What the bank holds: counts, coverage of the documents' facts, conflicts."""
+"""What the bank holds: counts, coverage of the documents' facts and of the kinds
+of risk, conflicts."""
 
 from __future__ import annotations
 
@@ -24,6 +25,19 @@ def summary(bank: Bank) -> dict:
         "per_difficulty": dict(sorted(Counter(q.difficulty for q in published).items())),
         "per_status": dict(sorted(Counter(q.status for q in questions).items())),
         "safety_critical": sum(q.safety_critical for q in published),
+        "practice_only": sum(q.practice_only for q in published),
+        # What the certification exam can draw from, by kind of risk.
+        "per_risk": {
+            category: {
+                "name": name,
+                "safety_critical": sum(
+                    1 for q in published
+                    if q.risk == category and q.safety_critical and not q.practice_only
+                ),
+                "facts": sum(1 for f in bank.facts.values() if f.risk == category),
+            }
+            for category, name in bank.risk_categories.items()
+        },
         "scenario_share": round(sum(q.scenario for q in published) / len(published), 3)
         if published else 0.0,
         "minimum_scenario_share": bank.minimum_scenario_share,

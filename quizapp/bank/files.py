@@ -34,9 +34,12 @@ OPTION_ID_PATTERN = re.compile(r"^[a-z]$")
 LIMITS = {"stem": 1000, "option": 300, "rationale": 600, "explanation": 2000, "fact": 600}
 QUESTION_KEYS = {
     "id", "type", "stem", "options", "explanation", "difficulty", "safety_critical",
-    "sources", "scenario", "ordered", "status",
+    "sources", "scenario", "ordered", "status", "risk", "practice_only", "enemies",
 }
-REQUIRED_QUESTION_KEYS = QUESTION_KEYS - {"scenario", "ordered", "status"}
+REQUIRED_QUESTION_KEYS = QUESTION_KEYS - {
+    "scenario", "ordered", "status", "risk", "practice_only", "enemies",
+}
+FACT_KEYS = {"id", "document", "section", "fact", "questions", "risk"}
 
 
 class _Collector:
@@ -89,6 +92,27 @@ def _flag(raw: Mapping, key: str, where: str, out: _Collector, default: bool | N
     return value
 
 
+def _optional_id(raw: Mapping, key: str, where: str, out: _Collector) -> str | None:
+    """An optional field holding one id (whether the id is known is checked later)."""
+    value = raw.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str) or not ID_PATTERN.match(value):
+        out.error(where, f"'{key}' must be an id: lower-case letters, digits and hyphens")
+        return None
+    return value
+
+
+def _id_list(raw: Mapping, key: str, where: str, out: _Collector) -> tuple[str, ...]:
+    value = raw.get(key, [])
+    if not isinstance(value, list) or not all(
+        isinstance(v, str) and ID_PATTERN.match(v) for v in value
+    ):
+        out.error(where, f"'{key}' must be a list of question ids")
+        return ()
+    return tuple(dict.fromkeys(value))  # an id listed twice means the same as once
+
+
 def parse_question(
     raw: object, topic: str, out: _Collector, documents: Mapping[str, Document] | None = None
 ) -> Question | None:
@@ -119,6 +143,9 @@ def parse_question(
     safety = _flag(raw, "safety_critical", where, out)
     scenario = _flag(raw, "scenario", where, out, default=False)
     ordered = _flag(raw, "ordered", where, out, default=False)
+    practice_only = _flag(raw, "practice_only", where, out, default=False)
+    risk = _optional_id(raw, "risk", where, out)
+    enemies = _id_list(raw, "enemies", where, out)
     options = _parse_options(raw.get("options"), qtype, where, out)
     sources = _parse_sources(raw.get("sources"), where, out, documents)
     if len(out.problems) > before:
@@ -126,7 +153,8 @@ def parse_question(
     return Question(
         id=qid, topic=topic, type=qtype, stem=stem, options=options, explanation=explanation,
         difficulty=difficulty, safety_critical=safety, sources=sources, scenario=scenario,
-        ordered=ordered, status=status,
+        ordered=ordered, status=status, risk=risk, practice_only=practice_only,
+        enemies=enemies,
     )
 
 
@@ -240,6 +268,7 @@ def load_bank(root: Path | str) -> tuple[Bank, list[Problem]]:
             out.error(topic_id, "'minimum' must be a whole number ≥ 0")
             minimum = 0
         bank.topics[topic_id] = Topic(topic_id, _text(raw, "name", topic_id, out), minimum)
+    bank.risk_categories = _risk_categories(topics.get("risk_categories"), out)
     problems += out.problems
 
     for path in sorted((root / "questions").glob("*.yaml")):
@@ -281,6 +310,33 @@ def load_bank(root: Path | str) -> tuple[Bank, list[Problem]]:
             out.error("practice", str(error))
     problems += out.problems
     return bank, problems
+
+
+def _risk_categories(raw, out: _Collector) -> dict[str, str]:
+    """`risk_categories` of topics.yaml: a list of {id, name}, kept in its order."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, list):
+        out.error("risk_categories", "'risk_categories' must be a list of {id, name}")
+        return {}
+    categories: dict[str, str] = {}
+    for item in raw:
+        if not isinstance(item, Mapping):
+            out.error("risk_categories", "each risk category must be a mapping with id and name")
+            continue
+        category_id = item.get("id")
+        if not isinstance(category_id, str) or not ID_PATTERN.match(category_id):
+            out.error(str(category_id),
+                      "a risk category id must be lower-case letters, digits and hyphens")
+            continue
+        for key in sorted(set(item) - {"id", "name"}):
+            out.error(category_id, f"unknown field '{key}'")
+        name = _text(item, "name", category_id, out)
+        if category_id in categories:
+            out.error(category_id, "risk category id used twice")
+            continue
+        categories[category_id] = name
+    return categories
 
 
 def _check_citation(bank: Bank, document: str, section: str, item: str, out: _Collector):
@@ -334,8 +390,9 @@ def _parse_fact(raw, topic: str, out: _Collector, bank: Bank) -> Fact | None:
     before = len(out.problems)
     if not isinstance(fact_id, str) or not ID_PATTERN.match(fact_id):
         out.error(where, "a fact 'id' must be lower-case letters, digits and hyphens")
-    for key in sorted(set(raw) - {"id", "document", "section", "fact", "questions"}):
+    for key in sorted(set(raw) - FACT_KEYS):
         out.error(where, f"unknown field '{key}'")
+    risk = _optional_id(raw, "risk", where, out)
     text = _text(raw, "fact", where, out, LIMITS["fact"])
     _check_citation(bank, raw.get("document"), raw.get("section"), where, out)
     questions = raw.get("questions") or []
@@ -344,7 +401,7 @@ def _parse_fact(raw, topic: str, out: _Collector, bank: Bank) -> Fact | None:
         questions = []
     if len(out.problems) > before:
         return None
-    return Fact(fact_id, topic, raw["document"], raw["section"], text, tuple(questions))
+    return Fact(fact_id, topic, raw["document"], raw["section"], text, tuple(questions), risk)
 
 
 # --- Writing ------------------------------------------------------------------------
@@ -369,12 +426,18 @@ def question_to_file_form(question: Question) -> dict:
     form["type"] = content["type"]
     form["difficulty"] = content["difficulty"]
     form["safety_critical"] = content["safety_critical"]
+    if question.risk is not None:
+        form["risk"] = question.risk
     if question.scenario:
         form["scenario"] = True
     if question.ordered:
         form["ordered"] = True
+    if question.practice_only:
+        form["practice_only"] = True
     if question.status != "published":
         form["status"] = question.status
+    if question.enemies:
+        form["enemies"] = list(question.enemies)
     form["stem"] = content["stem"]
     form["options"] = [
         {k: v for k, v in option.items() if k != "rationale" or v}

@@ -6,6 +6,8 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 
+from quizapp import exam
+
 QUESTION_TYPES = ("single", "multiple", "true_false")
 DIFFICULTIES = ("easy", "medium", "hard")
 STATUSES = ("published", "draft", "retired")
@@ -55,6 +57,13 @@ class Question:
     # Keep the author's option order (numbers ascending, True before False).
     ordered: bool = False
     status: str = "published"
+    # The risk category (from topics.yaml) a safety-critical question guards against.
+    risk: str | None = None
+    # Drawn in practice exams only, never in the certification exam.
+    practice_only: bool = False
+    # Questions never to share a form with this one, as the author declared them
+    # (the relation is symmetric; see `Bank.enemy_map` for the whole of it).
+    enemies: tuple[str, ...] = ()
 
     @property
     def correct_ids(self) -> frozenset[str]:
@@ -74,6 +83,9 @@ class Question:
             "safety_critical": self.safety_critical,
             "scenario": self.scenario,
             "ordered": self.ordered,
+            "risk": self.risk,
+            "practice_only": self.practice_only,
+            "enemies": list(self.enemies),
             "sources": [
                 {"document": c.document, "section": c.section, "fact": c.fact}
                 for c in self.sources
@@ -99,6 +111,10 @@ class Question:
             safety_critical=content["safety_critical"],
             scenario=content.get("scenario", False),
             ordered=content.get("ordered", False),
+            # Content stored before these fields existed reads as their defaults.
+            risk=content.get("risk"),
+            practice_only=content.get("practice_only", False),
+            enemies=tuple(content.get("enemies", ())),
             sources=tuple(Citation(**c) for c in content["sources"]),
         )
 
@@ -127,6 +143,7 @@ class Fact:
     section: str
     fact: str
     questions: tuple[str, ...] = ()
+    risk: str | None = None  # a risk category id; required in contraindications
 
 
 @dataclass(frozen=True)
@@ -156,6 +173,8 @@ class Bank:
     facts: dict[str, Fact] = field(default_factory=dict)
     conflicts: dict[str, Conflict] = field(default_factory=dict)
     exams: list = field(default_factory=list)  # exam.ExamDefinition
+    # Risk category id -> name, in the order of topics.yaml.
+    risk_categories: dict[str, str] = field(default_factory=dict)
     minimum_scenario_share: float = 0.0
     root_name: str = "question_bank"
     # Where each question and fact came from, for messages.
@@ -163,3 +182,11 @@ class Bank:
 
     def published(self) -> list[Question]:
         return [q for q in self.questions.values() if q.status == "published"]
+
+    def enemy_map(self) -> dict[str, frozenset[str]]:
+        """Question id -> the questions it must never share a form with: those listed
+        under one fact with it, and those declared on either side."""
+        return exam.enemy_map(
+            (fact.questions for fact in self.facts.values()),
+            {q.id: q.enemies for q in self.questions.values()},
+        )

@@ -149,6 +149,9 @@ def export_json() -> dict:
             "difficulty": content["difficulty"],
             "safety_critical": content["safety_critical"],
             "scenario": content["scenario"],
+            "risk": content["risk"],
+            "practice_only": content["practice_only"],
+            "enemies": content["enemies"],
             "status": question.status,
             "sources": content["sources"],
         })
