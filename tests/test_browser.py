@@ -1,87 +1,98 @@
 """A trainee in a real browser: Debian's Chromium, driven by Playwright, against the
 app served over HTTP on loopback. These check what only a browser runs: the
-background autosave and its retry, and the countdown.
+background autosave and its retry, the stale-tab warning, and a full exam.
+
+One server for the module and the session's one Chromium (browser_support.py); each
+test signs in a trainee of its own in a fresh browser context, so tests do not share
+attempts, waits or cookies.
 """
 
 from __future__ import annotations
 
-import os
-import shutil
-import threading
+import itertools
+import re
 
+import browser_support
 import pytest
+from browser_support import module_app, new_page, serve
 from conftest import PASSWORD
-from helpers import items, right_answer
-from playwright.sync_api import expect, sync_playwright
+from helpers import items, right_answer, tokens
+from playwright.sync_api import expect
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
+from quizapp.accounts import create_user
 from quizapp.extensions import db
 from quizapp.models import Attempt
 
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-# Without these, Chromium reaches for Google's servers, which this network refuses.
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]
+browser = browser_support.browser  # the fixture: the test session's one Chromium
 
-if not shutil.which(CHROMIUM) and not os.environ.get("CI"):
-    # CI installs Chromium and must run these; elsewhere say plainly why they did not run.
-    pytest.skip(f"Chromium not found at {CHROMIUM} (apt-get install chromium)",
-                allow_module_level=True)
+_numbers = itertools.count(1)
 
 
-@pytest.fixture
-def live_server(bank_loaded, users):
-    server = make_server("127.0.0.1", 0, bank_loaded, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=10)
+@pytest.fixture(scope="module")
+def app(tmp_path_factory, shipped_bank):
+    with module_app(tmp_path_factory.mktemp("browser"), shipped_bank) as app:
+        yield app
+
+
+@pytest.fixture(scope="module")
+def base_url(app):
+    with serve(app) as url:
+        yield url
 
 
 @pytest.fixture
-def page(live_server):
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        context = browser.new_context(base_url=live_server)
-        context.set_default_timeout(10_000)
-        page = context.new_page()
-        page.goto("/auth/login")
-        page.fill("input[name=email]", "trainee@example.com")
-        page.fill("input[name=password]", PASSWORD)
-        page.click("button[type=submit]")
-        page.wait_for_url("**/")
-        yield page
-        browser.close()
+def trainee(app):
+    """A new trainee for this test: (email, name)."""
+    number = next(_numbers)
+    email, name = f"trainee{number}@example.com", f"Tessa Trainee {number}"
+    create_user(email, name, PASSWORD, ["trainee"])
+    db.session.commit()
+    return email, name
 
 
-def current_attempt() -> Attempt:
+@pytest.fixture
+def page(browser, base_url, trainee):
+    page = new_page(browser, base_url, trainee[0])
+    yield page
+    page.context.close()
+
+
+def current_attempt(email: str) -> Attempt:
     db.session.expire_all()
-    return db.session.scalars(select(Attempt).order_by(Attempt.id.desc())).first()
+    return db.session.scalars(
+        select(Attempt).where(Attempt.user.has(email=email)).order_by(Attempt.id.desc())
+    ).first()
 
 
-def start_certification(page):
-    page.goto("/trainee/")
-    page.click("text=Start the exam")
+def start_certification(page, email: str) -> Attempt:
+    page.goto("/trainee/exams/certification")
+    page.get_by_role("button", name=re.compile(r"^Start")).click()
     page.wait_for_url("**/questions/1")
-    return current_attempt()
+    return current_attempt(email)
 
 
-def test_a_trainee_passes_the_certification_exam_in_the_browser(page):
-    attempt = start_certification(page)
+def test_signing_in_lands_on_the_trainees_own_home(page):
+    assert page.url.endswith("/trainee/")
+    expect(page.locator("h1")).to_have_text("My exams")
+
+
+def test_a_trainee_passes_the_certification_exam_in_the_browser(page, trainee):
+    email, name = trainee
+    attempt = start_certification(page, email)
     expect(page.locator("#countdown")).to_contain_text("Time left")
     for item in items(attempt.id):
-        expect(page.locator(".progress")).to_contain_text(
-            f"Question {item.position} of 30")
-        for option_id in right_answer(item):
-            page.check(f"input[name=answer][value={option_id}]")
+        expect(page.locator("h1")).to_contain_text(f"Question {item.position} of 30")
+        for token in tokens(item, right_answer(item)):
+            page.check(f"input[name=answer][value='{token}']")
         label = "Next →" if item.position < 30 else "Review and submit"
-        page.get_by_role("button", name=label).click()
+        page.get_by_role("button", name=label).first.click()
+        if item.position < 30:
+            page.wait_for_url(f"**/questions/{item.position + 1}")
     page.wait_for_url("**/summary")
     expect(page.locator("body")).to_contain_text("30 answered")
-    page.get_by_role("button", name="Submit the attempt").click()
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name=re.compile("^Submit")).click()
     page.wait_for_url("**/result")
     expect(page.locator(".score")).to_have_text("100%")
     expect(page.locator(".verdict")).to_have_text("Passed")
@@ -90,19 +101,20 @@ def test_a_trainee_passes_the_certification_exam_in_the_browser(page):
     page.click("text=Sign out")
     page.goto(f"/verify/{code}")
     expect(page.locator(".verdict")).to_contain_text("This certificate is valid.")
-    expect(page.locator(".certificate")).to_contain_text("Tessa Trainee")
+    expect(page.locator(".certificate")).to_contain_text(name)
 
 
-def test_answers_are_saved_in_the_background_and_a_failed_save_is_retried(page):
-    attempt = start_certification(page)
+def test_answers_are_saved_in_the_background_and_a_failed_save_is_retried(page, trainee):
+    attempt = start_certification(page, trainee[0])
     item = items(attempt.id)[0]
-    page.check(f"input[name=answer][value={item.option_order[0]}]")
+    first, second = item.option_tokens[0], item.option_tokens[1]
+    page.check(f"input[name=answer][value='{first}']")
     expect(page.locator("#save-status")).to_have_text("Answer saved.")
     assert items(attempt.id)[0].response == sorted([item.option_order[0]])
 
     # The connection drops: the page says so, keeps the answer, and retries.
     page.route("**/autosave", lambda route: route.abort())
-    page.check(f"input[name=answer][value={item.option_order[1]}]")
+    page.check(f"input[name=answer][value='{second}']")
     expect(page.locator("#save-status")).to_contain_text("Connection lost")
     assert items(attempt.id)[0].response == sorted([item.option_order[0]])
     page.unroute("**/autosave")
@@ -113,13 +125,13 @@ def test_answers_are_saved_in_the_background_and_a_failed_save_is_retried(page):
     assert items(attempt.id)[0].response == expected
 
 
-def test_the_page_reports_a_stale_answer_from_another_tab(page):
-    attempt = start_certification(page)
+def test_the_page_reports_a_stale_answer_from_another_tab(page, trainee):
+    attempt = start_certification(page, trainee[0])
     item = items(attempt.id)[0]
     other_tab = page.context.new_page()
     other_tab.goto(page.url)
-    other_tab.check(f"input[name=answer][value={item.option_order[0]}]")
+    other_tab.check(f"input[name=answer][value='{item.option_tokens[0]}']")
     expect(other_tab.locator("#save-status")).to_have_text("Answer saved.")
-    page.check(f"input[name=answer][value={item.option_order[1]}]")
+    page.check(f"input[name=answer][value='{item.option_tokens[1]}']")
     expect(page.locator("#save-status")).to_contain_text("another window")
     assert items(attempt.id)[0].response == [item.option_order[0]]

@@ -17,10 +17,11 @@ from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 
 from quizapp import accounts
-from quizapp.auth import bp
+from quizapp.auth import ROLE_HOMES, bp
 from quizapp.auth.forms import LoginForm, RegisterForm
 from quizapp.extensions import db, login_manager
 from quizapp.models import User
+from quizapp.web import wants_json
 
 
 @login_manager.user_loader
@@ -38,13 +39,22 @@ def load_user(user_id: str) -> User | None:
 @login_manager.unauthorized_handler
 def unauthorized():
     message = "Your session has ended. Sign in again; your saved answers are kept."
-    if request.is_json or request.accept_mimetypes.best == "application/json":
+    if wants_json():
         return jsonify(error=message), 401
     if request.method != "GET":
         flash(message, "warning")
         return redirect(url_for("auth.login"))
     flash("Please sign in to continue.", "info")
     return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+
+
+def home_endpoint(user: User) -> str:
+    """Where a person lands after signing in: the start page of their first role in
+    `ROLE_HOMES` order (trainee, trainer, manager, admin), as the menu lists them."""
+    for role, (endpoint, _label) in ROLE_HOMES.items():
+        if user.has_role(role):
+            return endpoint
+    return "public.index"
 
 
 def _safe_next(target: str | None) -> str | None:
@@ -69,7 +79,7 @@ def login():
         session.clear()  # a fresh session on every sign-in
         login_user(user)
         current_app.logger.info("User %s signed in", user.id)
-        return redirect(_safe_next(request.args.get("next")) or url_for("public.index"))
+        return redirect(_safe_next(request.args.get("next")) or url_for(home_endpoint(user)))
     status = 400 if form.errors else 200
     return render_template("auth/login.html", form=form), status
 

@@ -1,0 +1,451 @@
+"""Every page type anyone can see, in a real browser: axe-core finds no critical or
+serious accessibility violation at 1280 px and at 375 px, nothing scrolls sideways at
+375 px, and each page has exactly one h1.
+
+`PAGES` is the registry: one entry per page type (an endpoint, or one state of it),
+saying who looks at it and what data it needs. `test_every_page_type_has_an_entry`
+lists the app's GET endpoints from `app.url_map` and fails on any without an entry,
+so a new page type must be added here (and so checked). Endpoints that never render
+a page are in `NOT_PAGES`, each with the reason, and that claim is tested too.
+
+To add a page type: add a `Page(...)` to `PAGES`. `who` is a key of `PEOPLE` (or
+"visitor"); `args` builds the endpoint's URL arguments from `World`, which makes
+the data a page needs on first use (add a cached property there for new data).
+
+axe-core comes from the `axe-playwright-python` package, which carries its own copy
+(nothing is fetched at run time). Screenshots: see browser_support.py (SCREENSHOT_DIR).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cached_property
+from urllib.parse import urlsplit
+
+import browser_support
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from browser_support import (
+    module_app,
+    new_page,
+    save_screenshot,
+    serve,
+)
+from conftest import PASSWORD
+from flask import url_for
+from helpers import right_answer, tokens, wrong_answer
+from sqlalchemy import select
+
+from quizapp.accounts import create_user
+from quizapp.extensions import db
+from quizapp.models import (
+    Attempt,
+    AttemptItem,
+    Certificate,
+    Question,
+    QuestionVersion,
+    Topic,
+    User,
+)
+
+browser = browser_support.browser  # the fixture: the test session's one Chromium
+
+WIDE, NARROW = 1280, 375
+HEIGHT = {WIDE: 900, NARROW: 812}
+# What fails a page; AXE_FAIL_ON=minor,moderate,serious,critical shows everything.
+FAILING_IMPACTS = tuple(os.environ.get("AXE_FAIL_ON", "critical,serious").split(","))
+PRACTICE_EXAM = "practice-devices"
+
+# Who looks. Long names and addresses on purpose: they must wrap on a phone.
+PEOPLE = {
+    "trainee": ("tessa@example.com", "Tessa Trainee", ("trainee",)),
+    "passer": ("maximiliana.oyelaran-featherstonehaugh@physiotherapy-clinic.example.co.uk",
+               "Maximiliana Oyelaran-Featherstonehaugh", ("trainee",)),
+    "failer": ("fay@example.com", "Fay Failer", ("trainee",)),
+    "taker": ("tim@example.com", "Tim Taker", ("trainee",)),
+    "practiser": ("paula@example.com", "Paula Practiser", ("trainee",)),
+    "trainer": ("trainer@example.com", "Tom Trainer", ("trainer",)),
+    "manager": ("manager@example.com", "Maya Manager", ("manager",)),
+    "admin": ("admin@example.com", "Alex Admin", ("admin",)),
+}
+VISITOR = "visitor"
+
+
+# --- The data pages need, made on first use through the app's own routes ------------
+
+
+class World:
+    """Attempts, certificates and the like, each made the first time an entry asks
+    for it, by a Flask test client signed in as that person (so a page type's data
+    is made as a person would make it, and only when that page type is checked)."""
+
+    def __init__(self, app):
+        self.app = app
+        self._clients = {}
+
+    def client(self, who: str):
+        if who not in self._clients:
+            client = self.app.test_client()
+            response = client.post("/auth/login",
+                                   data={"email": PEOPLE[who][0], "password": PASSWORD})
+            assert response.status_code == 302, f"{who} could not sign in"
+            self._clients[who] = client
+        return self._clients[who]
+
+    def _start(self, who: str, exam_id: str) -> int:
+        response = self.client(who).post(f"/trainee/exams/{exam_id}/start")
+        assert response.status_code == 302, response.get_data(as_text=True)[:500]
+        db.session.expire_all()
+        return db.session.scalars(
+            select(Attempt.id).join(User, User.id == Attempt.user_id)
+            .where(Attempt.exam_id == exam_id, User.email == PEOPLE[who][0])
+            .order_by(Attempt.id.desc())
+        ).first()
+
+    def _items(self, attempt_id: int) -> list[AttemptItem]:
+        db.session.expire_all()
+        return db.session.scalars(select(AttemptItem).where(
+            AttemptItem.attempt_id == attempt_id).order_by(AttemptItem.position)).all()
+
+    def _answer(self, who: str, attempt_id: int, item: AttemptItem, right: bool,
+                go: str = "next", flagged: bool = False):
+        data = {"answer": tokens(item, right_answer(item) if right else wrong_answer(item)),
+                "sequence": str(item.sequence), "go": go}
+        if flagged:
+            data["flagged"] = "y"
+        response = self.client(who).post(
+            f"/trainee/attempts/{attempt_id}/questions/{item.position}", data=data)
+        assert response.status_code == 302, response.get_data(as_text=True)[:500]
+
+    def _take(self, who: str, exam_id: str, wrong: int = 0) -> int:
+        """Start, answer (the first `wrong` questions wrongly) and submit an exam."""
+        attempt_id = self._start(who, exam_id)
+        for item in self._items(attempt_id):
+            self._answer(who, attempt_id, item, right=item.position > wrong)
+        response = self.client(who).post(f"/trainee/attempts/{attempt_id}/submit")
+        assert response.status_code == 302, response.get_data(as_text=True)[:500]
+        return attempt_id
+
+    @cached_property
+    def practice_result(self) -> int:
+        return self._take("passer", PRACTICE_EXAM, wrong=2)
+
+    @cached_property
+    def passed(self) -> int:
+        self.practice_result  # noqa: B018  (history then holds both kinds)
+        return self._take("passer", "certification")
+
+    @cached_property
+    def certificate_code(self) -> str:
+        attempt_id = self.passed
+        return db.session.scalar(select(Certificate.code).where(
+            Certificate.attempt_id == attempt_id))
+
+    @cached_property
+    def failed(self) -> int:
+        return self._take("failer", "certification", wrong=12)
+
+    @cached_property
+    def open_exam(self) -> int:
+        """A certification attempt in progress, a few questions answered, one flagged."""
+        attempt_id = self._start("taker", "certification")
+        for item in self._items(attempt_id)[:3]:
+            self._answer("taker", attempt_id, item, right=True, flagged=item.position == 3)
+        return attempt_id
+
+    @cached_property
+    def practice_checked(self) -> int:
+        """A practice attempt whose first answer was checked (feedback shown)."""
+        attempt_id = self._start("practiser", PRACTICE_EXAM)
+        item = self._items(attempt_id)[0]
+        self._answer("practiser", attempt_id, item, right=False, go="check")
+        return attempt_id
+
+    @cached_property
+    def long_question(self) -> str:
+        """The published question with the longest stem and options."""
+        rows = db.session.execute(
+            select(Question.id, QuestionVersion.content)
+            .join(QuestionVersion, (QuestionVersion.question_id == Question.id)
+                  & (QuestionVersion.version == Question.current_version))
+        ).all()
+        return max(rows, key=lambda r: len(r.content["stem"]) + sum(
+            len(o["text"]) for o in r.content["options"]))[0]
+
+    @cached_property
+    def first_topic(self) -> str:
+        return db.session.scalars(select(Topic.id).order_by(Topic.position)).first()
+
+
+# --- The registry -------------------------------------------------------------------
+
+
+def _no_args(_world: World) -> dict:
+    return {}
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page type: `endpoint` opened by `who` with URL arguments from `args`.
+
+    `variant` tells apart states of one endpoint; `path` replaces the endpoint's URL
+    for pages no endpoint renders (a 404); `status` is the answer expected; `then`
+    acts on the loaded page (e.g. sends a form with errors) before the checks;
+    `needs` names `World` properties to make first (data the page shows that its URL
+    does not name)."""
+
+    endpoint: str | None
+    who: str
+    args: Callable[[World], dict] = _no_args
+    variant: str = ""
+    status: int = 200
+    path: str | None = None
+    then: Callable | None = None
+    needs: tuple[str, ...] = ()
+
+    @property
+    def name(self) -> str:
+        return "-".join(p for p in (self.endpoint or "error", self.variant) if p)
+
+    def url(self, app, world: World) -> str:
+        if self.path is not None:
+            return self.path
+        with app.test_request_context():
+            return url_for(self.endpoint, **self.args(world))
+
+
+def _send_login_with_a_wrong_password(page):
+    page.fill("input[name=email]", "tessa@example.com")
+    page.fill("input[name=password]", "not the password")
+    page.click("button[type=submit]")
+    page.wait_for_load_state()
+    assert page.locator(".flash-error").count() == 1
+
+
+def _send_empty_form(page):
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_load_state()
+    assert page.locator(".error").count() > 0
+
+
+PAGES = [
+    # Anyone
+    Page("public.index", VISITOR),
+    Page("auth.login", VISITOR),
+    Page("auth.login", VISITOR, variant="wrong-password", then=_send_login_with_a_wrong_password),
+    Page("auth.register", VISITOR),
+    Page("auth.register", VISITOR, variant="errors", then=_send_empty_form),
+    Page("public.verify_form", VISITOR),
+    Page("public.verify", VISITOR, lambda w: {"code": w.certificate_code}),
+    Page("public.verify", VISITOR, lambda w: {"code": "NO-SUCH-CODE"}, variant="unknown",
+         status=404),
+    Page(None, VISITOR, variant="404", path="/no/such/page", status=404),
+    # A trainee with nothing done yet
+    Page("public.index", "trainee", variant="signed-in"),
+    Page("trainee.dashboard", "trainee", variant="new"),
+    Page("trainee.briefing", "trainee", lambda w: {"exam_id": "certification"}),
+    Page("trainee.briefing", "trainee", lambda w: {"exam_id": PRACTICE_EXAM},
+         variant="practice"),
+    Page("trainee.study", "trainee"),
+    Page("trainee.study_topic", "trainee", lambda w: {"topic_id": w.first_topic}),
+    Page("trainee.history", "trainee", variant="empty"),
+    # A trainee who practised and passed the certification (long name and address)
+    Page("trainee.dashboard", "passer", variant="certified", needs=("passed",)),
+    Page("trainee.history", "passer", needs=("passed",)),
+    Page("trainee.result", "passer", lambda w: {"attempt_id": w.passed}, variant="passed"),
+    Page("trainee.result", "passer", lambda w: {"attempt_id": w.practice_result},
+         variant="practice"),
+    Page("trainee.certificate", "passer", lambda w: {"code": w.certificate_code}),
+    # A trainee who failed the certification: result, study plan, closed retake
+    Page("trainee.result", "failer", lambda w: {"attempt_id": w.failed}, variant="failed"),
+    Page("trainee.dashboard", "failer", variant="failed", needs=("failed",)),
+    Page("trainee.briefing", "failer", lambda w: {"exam_id": "certification"},
+         variant="retake-closed", needs=("failed",)),
+    # A trainee in the middle of the certification exam
+    Page("trainee.question", "taker", lambda w: {"attempt_id": w.open_exam, "position": 2},
+         variant="certification"),
+    Page("trainee.summary", "taker", lambda w: {"attempt_id": w.open_exam}),
+    Page("trainee.study", "taker", variant="locked", status=409, needs=("open_exam",)),
+    # A trainee practising, with feedback on a checked answer
+    Page("trainee.question", "practiser",
+         lambda w: {"attempt_id": w.practice_checked, "position": 1}, variant="practice-checked"),
+    Page("trainee.question", "practiser",
+         lambda w: {"attempt_id": w.practice_checked, "position": 2}, variant="practice"),
+    # Trainers
+    Page("trainer.questions", "trainer"),
+    Page("trainer.question", "trainer", lambda w: {"question_id": w.long_question}),
+    Page("manager.users", "trainer", variant="forbidden", status=403),
+    # Managers and admins
+    Page("manager.users", "manager", needs=("passed", "failed")),
+    Page("manager.new_user", "manager"),
+    Page("manager.new_user", "manager", variant="errors", then=_send_empty_form),
+    Page("manager.new_user", "admin", variant="admin"),
+    Page(None, "manager", variant="404-signed-in", path="/manager/nothing-here", status=404),
+]
+
+# GET endpoints that never render a page of their own, and why. POST-only endpoints
+# (forms' targets, the JSON autosave) are left out by method; a GET endpoint that
+# answers JSON, a file or only a redirect goes here, with its reason.
+NOT_PAGES = {
+    "static": "serves files (CSS, JavaScript), not pages",
+    "trainee.resume": "only redirects: to the question the trainee was on, or the result",
+}
+
+
+# --- Fixtures -----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory, shipped_bank):
+    with module_app(tmp_path_factory.mktemp("pages"), shipped_bank) as app:
+        for email, name, roles in PEOPLE.values():
+            create_user(email, name, PASSWORD, roles)
+        db.session.commit()
+        yield app
+
+
+@pytest.fixture(scope="module")
+def world(app):
+    return World(app)
+
+
+@pytest.fixture(scope="module")
+def base_url(app):
+    with serve(app) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def person_page(browser, base_url):
+    """One signed-in page per person, reused by every entry of theirs."""
+    pages = {}
+
+    def get(who: str):
+        if who not in pages:
+            pages[who] = new_page(browser, base_url,
+                                  None if who == VISITOR else PEOPLE[who][0])
+        return pages[who]
+
+    yield get
+    for page in pages.values():
+        page.context.close()
+
+
+@pytest.fixture
+def open_page(app, world, person_page):
+    def load(entry: Page, width: int):
+        for need in entry.needs:
+            getattr(world, need)
+        url = entry.url(app, world)
+        page = person_page(entry.who)
+        page.set_viewport_size({"width": width, "height": HEIGHT[width]})
+        response = page.goto(url)
+        assert response is not None and response.status == entry.status, (
+            f"{entry.name}: {url} answered {response and response.status}")
+        landed = urlsplit(page.url)
+        assert landed.path + (f"?{landed.query}" if landed.query else "") == url, (
+            f"{entry.name}: {url} redirected to {page.url}")
+        if entry.then is not None:
+            entry.then(page)
+        return page
+
+    return load
+
+
+# --- The registry is complete -------------------------------------------------------
+
+
+def page_endpoints(app) -> set[str]:
+    return {rule.endpoint for rule in app.url_map.iter_rules()
+            if "GET" in rule.methods and rule.endpoint not in NOT_PAGES}
+
+
+def test_every_page_type_has_an_entry(app):
+    missing = page_endpoints(app) - {entry.endpoint for entry in PAGES}
+    assert not missing, (
+        f"GET endpoints with no entry in PAGES (tests/test_browser_pages.py): {sorted(missing)}."
+        " Add one per page type, or, if it renders no page, a reason in NOT_PAGES.")
+
+
+def test_the_registry_names_only_real_endpoints_once(app):
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
+    assert {e.endpoint for e in PAGES if e.endpoint} <= endpoints
+    assert set(NOT_PAGES) <= endpoints
+    names = [entry.name for entry in PAGES]
+    assert len(names) == len(set(names))
+
+
+def test_what_is_not_a_page_renders_no_page(app, world):
+    client = world.client("taker")
+    with app.test_request_context():
+        css = url_for("static", filename="app.css")
+        resume = url_for("trainee.resume", attempt_id=world.open_exam)
+    with client.get(css) as response:
+        assert response.mimetype == "text/css"
+    with client.get(resume) as response:
+        assert response.status_code == 302 and "/questions/" in response.location
+
+
+# --- Each page type in the browser --------------------------------------------------
+
+AXE = Axe()
+
+
+def _describe(violations) -> str:
+    lines = []
+    for v in violations:
+        lines.append(f"{v['id']} ({v['impact']}): {v['help']}")
+        for node in v["nodes"][:5]:
+            lines.append(f"    {' '.join(map(str, node['target']))}: {node['html'][:160]}")
+    return "\n".join(lines)
+
+
+WIDEST = """() => {
+  const out = [];
+  for (const el of document.querySelectorAll('body *')) {
+    const box = el.getBoundingClientRect();
+    if (box.right > window.innerWidth + 0.5 && box.width > 0)
+      out.push(el.tagName.toLowerCase() + (el.className ? '.' + el.className : '')
+               + ' right=' + Math.round(box.right));
+  }
+  return out.slice(0, 8);
+}"""
+
+
+@pytest.mark.parametrize("width", [WIDE, NARROW])
+@pytest.mark.parametrize("entry", PAGES, ids=lambda entry: entry.name)
+def test_page_type_is_accessible(entry, width, open_page):
+    """axe: no critical or serious violation; at 375 px no sideways scrolling; one h1.
+    Every problem of the page is reported at once."""
+    page = open_page(entry, width)
+    save_screenshot(page, f"{entry.name}-{width}")
+    problems = []
+    violations = [v for v in AXE.run(page).response["violations"]
+                  if v["impact"] in FAILING_IMPACTS]
+    if violations:
+        problems.append(f"axe-core:\n{_describe(violations)}")
+    if width == NARROW:
+        scroll_width, inner = page.evaluate(
+            "[document.documentElement.scrollWidth, window.innerWidth]")
+        if scroll_width > inner:
+            problems.append(f"scrolls sideways ({scroll_width} > {inner} px):"
+                            f" {page.evaluate(WIDEST)}")
+    headings = page.locator("h1").all_inner_texts()
+    if len(headings) != 1:
+        problems.append(f"{len(headings)} h1 elements, not one: {headings}")
+    assert not problems, f"{entry.name} at {width} px:\n" + "\n".join(problems)
+
+
+def test_the_axe_check_finds_violations(browser):
+    """The check can fail: a page with known serious faults gives them."""
+    page = browser.new_page()
+    try:
+        page.set_content('<html><body><img src="x.png"><a href="/"></a>'
+                         '<p style="color:#bbb;background:#fff">faint</p></body></html>')
+        found = {v["id"]: v["impact"] for v in AXE.run(page).response["violations"]}
+    finally:
+        page.close()
+    assert {"image-alt", "link-name", "color-contrast", "html-has-lang"} <= set(found)
+    assert {found["image-alt"], found["link-name"]} <= {"critical", "serious"}
