@@ -70,20 +70,30 @@ def record_study(user: User, fact_ids, now: datetime) -> None:
 class StudyPlan:
     """A remediation made readable: the notes to open and the quizzes to pass."""
 
-    facts: list[Fact]
-    topics: list[tuple[str, str, str]]  # (topic id, topic name, practice exam id)
+    notes: list[tuple[Topic, int]]  # topics in the bank's order, with notes left to open
+    topics: list[tuple[Topic, str]]  # topics to practise, with their practice exam id
 
 
 def plan_view(remediation: exam.Remediation) -> StudyPlan:
-    facts = db.session.scalars(
-        select(Fact).where(Fact.id.in_(list(remediation.facts_to_study)))
-        .order_by(Fact.position)
-    ).all()
-    names = dict(db.session.execute(select(Topic.id, Topic.name)).all())
+    topics = db.session.scalars(select(Topic).order_by(Topic.position)).all()
+    weak = set(remediation.topics_to_practise)
     return StudyPlan(
-        facts=list(facts),
-        topics=[(t, names.get(t, t), f"practice-{t}") for t in remediation.topics_to_practise],
+        notes=notes_by_topic(remediation.facts_to_study, topics),
+        topics=[(topic, f"practice-{topic.id}") for topic in topics if topic.id in weak],
     )
+
+
+def notes_by_topic(fact_ids, topics: list[Topic] | None = None) -> list[tuple[Topic, int]]:
+    """How many of these facts each topic holds, in the bank's topic order."""
+    fact_ids = list(fact_ids)
+    if not fact_ids:
+        return []
+    counts = dict(db.session.execute(
+        select(Fact.topic_id, func.count()).where(Fact.id.in_(fact_ids)).group_by(Fact.topic_id)
+    ).all())
+    if topics is None:
+        topics = db.session.scalars(select(Topic).order_by(Topic.position)).all()
+    return [(topic, counts[topic.id]) for topic in topics if topic.id in counts]
 
 
 def study_topics() -> list[tuple[Topic, int]]:

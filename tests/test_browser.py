@@ -135,3 +135,50 @@ def test_the_page_reports_a_stale_answer_from_another_tab(page, trainee):
     page.check(f"input[name=answer][value='{item.option_tokens[1]}']")
     expect(page.locator("#save-status")).to_contain_text("another window")
     assert items(attempt.id)[0].response == [item.option_order[0]]
+
+
+def test_enter_on_a_chosen_answer_goes_forward(page, trainee):
+    attempt = start_certification(page, trainee[0])
+    # On question 2 a Previous button exists too; Enter must still go to question 3.
+    page.goto(f"/trainee/attempts/{attempt.id}/questions/2")
+    item = items(attempt.id)[1]
+    radio = page.locator(f"input[name=answer][value='{item.option_tokens[0]}']")
+    radio.focus()
+    page.keyboard.press("Space")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/questions/3")
+    assert items(attempt.id)[1].response == [item.option_order[0]]
+
+
+def test_an_exam_whose_clock_runs_out_lands_on_its_result(page, trainee):
+    attempt = start_certification(page, trainee[0])
+    # Move the deadline to a few seconds from now, as if the 45 minutes had passed.
+    from datetime import timedelta
+
+    from quizapp.models import utcnow
+
+    stored = db.session.get(Attempt, attempt.id)
+    stored.deadline = utcnow() + timedelta(seconds=3)
+    db.session.commit()
+    page.reload()
+    page.wait_for_url("**/result", timeout=20_000)
+    expect(page.locator(".result")).to_contain_text("Time ran out.")
+
+
+def test_the_exam_can_be_taken_with_the_keyboard_alone(page, trainee):
+    page.goto("/trainee/exams/certification")
+    start = page.get_by_role("button", name=re.compile(r"^Start"))
+    start.focus()
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/questions/1")
+    attempt = current_attempt(trainee[0])
+    item = items(attempt.id)[0]
+    # Tab reaches the options; arrow keys or space choose; Enter moves on.
+    for _ in range(40):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.name") == "answer":
+            break
+    page.keyboard.press("Space")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/questions/2")
+    assert items(attempt.id)[0].response

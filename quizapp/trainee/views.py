@@ -65,7 +65,7 @@ def dashboard():
         certification=[r for r in rows if r["rules"].kind == "certification"],
         practice=[r for r in rows if r["rules"].kind == "practice"],
         certificates=certificates, now=now, form=ConfirmForm(), locked_by=locked_by,
-        plan=_plan_details(rows), topic_names=_topic_names(),
+        plan=_plan_details(rows),
     )
 
 
@@ -95,7 +95,7 @@ def briefing(exam_id: str):
         plan = study.plan_view(verdict.remediation)
     return render_template("trainee/briefing.html", exam=exam_row, rules=exam_row.rules,
                            verdict=verdict, open_attempt=open_attempt, form=ConfirmForm(),
-                           plan=plan, topic_names=_topic_names())
+                           plan=plan)
 
 
 @bp.post("/exams/<exam_id>/start")
@@ -244,10 +244,10 @@ def result(attempt_id: int):
             plan = study.plan_view(verdict.remediation)
     return render_template(
         "trainee/result.html", attempt=attempt, rules=rules, review=review,
-        topic_names=topic_names,
         breakdown=[(name, *by_topic[t], t) for t, name in topic_names.items() if t in by_topic],
         weak=set(exam.weak_topics(by_topic, rules.pass_mark_percent)),
-        missed_facts=[] if review else study.missed_facts(attempt),
+        missed_notes=[] if review else study.notes_by_topic(
+            fact.id for fact in study.missed_facts(attempt)),
         certificate=attempt.certificate, now=now, display_code=certs.display_code,
         verdict=verdict, plan=plan,
     )
