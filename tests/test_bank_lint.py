@@ -352,3 +352,29 @@ def test_ordered_keys_at_first_middle_and_last_raise_no_warning():
 def test_four_ordered_lists_are_too_few_to_judge():
     bank = _bank([_keyed(n, 1, ordered=True) for n in range(4)])
     assert _spread_warnings(bank) == []
+
+
+# --- cautious distractors in safety-critical questions -----------------------------------
+
+
+def _safety(*wrong_texts: str) -> Question:
+    stem = "A client on isotretinoin asks to book a session next week. What should be done?"
+    options = (opt("a", "Postpone until the acne medicine course is over", True),
+               *(opt(letter, text) for letter, text in zip("bcd", wrong_texts, strict=False)))
+    return replace(make(stem=stem, options=options), safety_critical=True, risk="medication")
+
+
+def test_a_safety_question_whose_key_is_the_only_careful_option_is_an_error():
+    """'Pick the careful option' must not work: two wrong options sound careful too."""
+    one = _safety("Treat as booked at a normal depth", "Go ahead but with more numbing cream",
+                  "Wait two days, then treat as booked")
+    findings = [f for f in lint_question(one) if "sound cautious" in f[1]]
+    assert findings == [("error", "a safety-critical question needs at least 2 wrong options"
+                                  " that sound cautious (postpone, check, refer, patch test,"
+                                  " ...); it has 1 (d)")]
+    two = _safety("Do a patch test first and go ahead if it is clear",
+                  "Go ahead but with more numbing cream", "Wait two days, then treat as booked")
+    assert not [f for f in lint_question(two) if "sound cautious" in f[1]]
+    # An ordinary question is not held to it.
+    assert not [f for f in lint_question(replace(one, safety_critical=False, risk=None))
+                if "sound cautious" in f[1]]

@@ -70,6 +70,10 @@ def make_question(qid: str = "mech-901", **changes) -> dict:
         "sources": [{"document": "doc-000", "section": SECTION,
                      "fact": "The micro-injuries set off the skin's healing response."}],
     }
+    if changes.get("safety_critical") and "options" not in changes:
+        # A safety-critical question needs two wrong options that sound careful.
+        question["options"][1]["text"] = "Postpone, then: " + wrong
+        question["options"][2]["text"] = "Check first, then: " + other
     question.update(changes)
     return question
 

@@ -172,7 +172,6 @@ def test_the_exam_can_be_taken_with_the_keyboard_alone(page, trainee):
     page.keyboard.press("Enter")
     page.wait_for_url("**/questions/1")
     attempt = current_attempt(trainee[0])
-    item = items(attempt.id)[0]
     # Tab reaches the options; arrow keys or space choose; Enter moves on.
     for _ in range(40):
         page.keyboard.press("Tab")

@@ -25,13 +25,12 @@ original habit, so a reversed cue is a cue too.
 
 from __future__ import annotations
 
-import re
 import statistics
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from quizapp.bank.model import Question
-from quizapp.bank.wording import content_words
+from quizapp.bank.wording import ABSOLUTE, CAUTIOUS, HEDGES, content_words
 
 # A strategy is allowed to beat chance by this much, in points of percentage.
 LIMIT_POINTS = 10
@@ -40,25 +39,6 @@ LIMIT_POINTS = 10
 MINIMUM_QUESTIONS = 10
 GUESSED_TYPES = ("single", "multiple")
 
-ABSOLUTE = re.compile(
-    r"\b(always|never|completely|entirely|totally|guarantee[sd]?|permanently|impossible"
-    r"|certainly|every|none|only|all|must)\b",
-    re.I,
-)
-# Words and phrases that make an option sound careful (the spec's list). Most count
-# in their inflected forms too: postponed, referral, evaluation, gently, cautious.
-CAUTIOUS = re.compile(
-    r"\b(?:postpone|wait|delay|defer|hold(?:s|ing)? off|refer|doctor|gp|physician"
-    r"|dermatologist|medical|consult|check|assess|reassess|evaluat|patch[- ]test|stop"
-    r"|avoid|declin|not treat|clearance|cautio|careful|safe|gentl|review)\w*"
-    r"|\b(?:do not|don't|until|first)\b",
-    re.I,
-)
-HEDGES = re.compile(
-    r"\b(may|might|usually|can|could|some|often|sometimes|generally|typically|likely"
-    r"|possibly|tends?|most)\b",
-    re.I,
-)
 # An option this many times longer or shorter than the typical other option stands out.
 ODD_LENGTH_RATIO = 1.5
 

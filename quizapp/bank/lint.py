@@ -11,25 +11,11 @@ import re
 from collections.abc import Iterable
 
 from quizapp.bank.model import Question
+from quizapp.bank.wording import ABSOLUTE, CAUTIOUS, STOP_WORDS
 
 ABOVE = re.compile(r"\b(all|none|both|neither) of the (above|options|answers)\b", re.I)
 NEGATIVE = re.compile(r"\b(not|except|least|never|incorrect|false)\b", re.I)
-ABSOLUTE = re.compile(
-    r"\b(always|never|completely|entirely|totally|guaranteed?|guarantees|permanently"
-    r"|impossible|certainly|every|none)\b",
-    re.I,
-)
 WORD = re.compile(r"[a-z][a-z'-]+")
-STOP_WORDS = frozenset([
-    "about", "above", "after", "again", "against", "also", "among", "another", "around",
-    "because", "before", "being", "below", "between", "both", "could", "doing", "during",
-    "each", "either", "every", "first", "following", "further", "having", "here", "itself",
-    "just", "more", "most", "other", "over", "same", "should", "since", "some", "such",
-    "than", "that", "their", "them", "then", "there", "these", "they", "this", "those",
-    "through", "under", "until", "very", "were", "what", "when", "where", "which", "while",
-    "whom", "whose", "will", "with", "would", "your", "yours", "client", "clients", "skin",
-    "treatment", "treatments", "session", "sessions", "microneedling", "practitioner",
-])
 
 
 def _lead_in(stem: str) -> str:
@@ -100,8 +86,27 @@ def stem_words_only_in_correct(q: Question):
         )
 
 
+CAUTIOUS_DISTRACTORS = 2
+
+
+def cautious_distractors(q: Question):
+    """In a safety-critical single-answer question, "pick the careful option" must not
+    work: at least two wrong options sound careful too (a plausible but wrong
+    precaution), in the words the guessability check counts as cautious."""
+    if q.type != "single" or not q.safety_critical:
+        return
+    careful = [o.id for o in q.options if not o.correct and CAUTIOUS.search(o.text)]
+    if len(careful) < CAUTIOUS_DISTRACTORS:
+        yield "error", (
+            f"a safety-critical question needs at least {CAUTIOUS_DISTRACTORS} wrong options"
+            f" that sound cautious (postpone, check, refer, patch test, ...); it has"
+            f" {len(careful)}{' (' + ', '.join(careful) + ')' if careful else ''}"
+        )
+
+
 QUESTION_RULES = (
     all_or_none_of_the_above,
+    cautious_distractors,
     negative_stem,
     absolute_words,
     duplicate_options,

@@ -11,7 +11,35 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from quizapp.bank.lint import STOP_WORDS
+STOP_WORDS = frozenset([
+    "about", "above", "after", "again", "against", "also", "among", "another", "around",
+    "because", "before", "being", "below", "between", "both", "could", "doing", "during",
+    "each", "either", "every", "first", "following", "further", "having", "here", "itself",
+    "just", "more", "most", "other", "over", "same", "should", "since", "some", "such",
+    "than", "that", "their", "them", "then", "there", "these", "they", "this", "those",
+    "through", "under", "until", "very", "were", "what", "when", "where", "which", "while",
+    "whom", "whose", "will", "with", "would", "your", "yours", "client", "clients", "skin",
+    "treatment", "treatments", "session", "sessions", "microneedling", "practitioner",
+])
+ABSOLUTE = re.compile(
+    r"\b(always|never|completely|entirely|totally|guarantee[sd]?|permanently|impossible"
+    r"|certainly|every|none|only|all|must)\b",
+    re.I,
+)
+# Words and phrases that make an option sound careful (the spec's list). Most count
+# in their inflected forms too: postponed, referral, evaluation, gently, cautious.
+CAUTIOUS = re.compile(
+    r"\b(?:postpone|wait|delay|defer|hold(?:s|ing)? off|refer|doctor|gp|physician"
+    r"|dermatologist|medical|consult|check|assess|reassess|evaluat|patch[- ]test|stop"
+    r"|avoid|declin|not treat|clearance|cautio|careful|safe|gentl|review)\w*"
+    r"|\b(?:do not|don't|until|first)\b",
+    re.I,
+)
+HEDGES = re.compile(
+    r"\b(may|might|usually|can|could|some|often|sometimes|generally|typically|likely"
+    r"|possibly|tends?|most)\b",
+    re.I,
+)
 
 WORD = re.compile(r"[a-z][a-z'-]*")
 # Function words shorter than lint's list bothers with, the frame of a question,
