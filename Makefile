@@ -44,4 +44,17 @@ check: $(STAMP)
 	$(FLASK) bank check
 
 clean:
-	rm -rf $(VENV) instance .pytest_cache
+	rm -rf $(VENV) instance .pytest_cache tests/gift/node_modules
+
+## gift-harness: the GIFT parser (gift-pegjs, pinned in tests/gift) that tests/test_bank_gift.py
+## checks the Moodle export with; installed again whenever its lockfile is newer
+GIFT_MODULES := tests/gift/node_modules
+.PHONY: gift-harness
+gift-harness: $(GIFT_MODULES)
+test: $(GIFT_MODULES)
+$(GIFT_MODULES): tests/gift/package.json tests/gift/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		npm ci --prefix tests/gift --no-audit --no-fund && touch $@; \
+	else \
+		echo "npm not found: tests/test_bank_gift.py will skip its gift-pegjs checks (CI fails them)"; \
+	fi

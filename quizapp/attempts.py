@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 
 from quizapp import certs, exam, study
 from quizapp.extensions import db
@@ -368,8 +369,10 @@ def save_answer(
             raise AttemptClosed("This attempt has already been submitted.")
         raise StaleAnswer("This answer changed in another window a moment ago; reload the page.")
     db.session.commit()
+    # The row now holds these values: record them as loaded, not as changes, so no
+    # later flush writes them again over a newer save.
     for name, value in values.items():
-        setattr(item, name, value)
+        set_committed_value(item, name, value)
     return item
 
 

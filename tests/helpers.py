@@ -45,16 +45,31 @@ def answer(client, attempt_id: int, item: AttemptItem, choice: list[str], go: st
     )
 
 
-def answer_all(client, attempt_id: int, wrong: int = 0, wrong_safety: bool = False):
+def answer_all(client, attempt_id: int, wrong: int = 0, wrong_safety: bool = False,
+               over_http: bool = False):
     """Answer every question right, except `wrong` of them (safety-critical ones
-    first if `wrong_safety`, otherwise ones that are not safety-critical)."""
+    first if `wrong_safety`, otherwise ones that are not safety-critical).
+
+    Through the answer service by default, which is what setting up a test needs;
+    `over_http` posts each answer as a page would, for tests of that journey."""
+    from datetime import timedelta
+
+    from quizapp import attempts as services
+    from quizapp.models import utcnow
+
     candidates = [i for i in items(attempt_id)
                   if i.version.content["safety_critical"] == wrong_safety]
     to_miss = {i.position for i in candidates[:wrong]}
+    stored = attempt(attempt_id)
     for item in items(attempt_id):
         choice = wrong_answer(item) if item.position in to_miss else right_answer(item)
-        response = answer(client, attempt_id, item, choice)
-        assert response.status_code == 302, response.data
+        if over_http:
+            response = answer(client, attempt_id, item, choice)
+            assert response.status_code == 302, response.data
+        else:
+            services.save_answer(stored, item.position,
+                                 services.Answer(tuple(tokens(item, choice)), item.sequence),
+                                 utcnow(), timedelta(seconds=30))
 
 
 def submit(client, attempt_id: int):

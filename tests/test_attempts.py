@@ -161,7 +161,11 @@ def test_flag_and_summary_counts(trainee):
     assert items(attempt_id)[1].flagged
     html = trainee.get(f"/trainee/attempts/{attempt_id}/summary").get_data(as_text=True)
     assert "0 answered" in html and "30 unanswered" in html and "1 flagged" in html
-    answer(trainee, attempt_id, items(attempt_id)[0], right_answer(item))
+    first = items(attempt_id)[0]
+    answer(trainee, attempt_id, first, right_answer(first))
+    html = trainee.get(f"/trainee/attempts/{attempt_id}/summary").get_data(as_text=True)
+    assert "1 answered" in html and "29 unanswered" in html and "1 flagged" in html
+    assert item.position == 2
 
 
 def test_answers_after_the_deadline_and_grace_are_refused(trainee, auth):
@@ -256,7 +260,7 @@ def test_two_concurrent_submits_give_one_result(trainee, auth, app, monkeypatch)
 
 def test_passing_issues_a_certificate_that_anyone_can_verify(trainee, auth):
     attempt_id = start(trainee)
-    answer_all(trainee, attempt_id, wrong=2)
+    answer_all(trainee, attempt_id, wrong=2, over_http=True)
     submit(trainee, attempt_id)
     result = trainee.get(f"/trainee/attempts/{attempt_id}/result").get_data(as_text=True)
     assert "Passed" in result and "93%" in result

@@ -378,3 +378,10 @@ def test_a_safety_question_whose_key_is_the_only_careful_option_is_an_error():
     # An ordinary question is not held to it.
     assert not [f for f in lint_question(replace(one, safety_critical=False, risk=None))
                 if "sound cautious" in f[1]]
+
+
+def test_options_differing_in_their_figures_are_not_duplicates():
+    """Numbers count: '15 to 30 minutes' and '45 to 60 minutes' are different answers."""
+    q = make(options=(opt("a", "30 to 45 minutes", True), opt("b", "15 to 30 minutes"),
+                      opt("c", "45 to 60 minutes"), opt("d", "1.5 to 2 hours")))
+    assert not [f for f in lint_question(q) if "say the same thing" in f[1]]

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from quizapp import exam
-from quizapp.bank import balance, guess, lint, similar
+from quizapp.bank import balance, drafting, guess, lint, similar
 from quizapp.bank.model import Bank, Document, Problem, Question
 
 # Facts of these topics say who must not be treated, so each names its kind of risk.
@@ -39,6 +39,8 @@ def check_question(question: Question, bank: Bank, file: str = "") -> list[Probl
             *_risk_messages(question, bank.risk_categories),
             *_practice_only_messages(question, bank.documents.values()),
             *_enemy_messages(question, bank.questions),
+            # A draft made from a document keeps its placeholders until rewritten.
+            *drafting.draft_markers(question),
         )
     ]
     return problems

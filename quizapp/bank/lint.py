@@ -27,7 +27,8 @@ def _lead_in(stem: str) -> str:
 
 
 def _normalise(text: str) -> str:
-    return " ".join(WORD.findall(text.lower()))
+    # Digits count: "15 to 30 minutes" and "45 to 60 minutes" are different options.
+    return " ".join(re.findall(r"[a-z0-9]+(?:[.'-][a-z0-9]+)*", text.lower()))
 
 
 def all_or_none_of_the_above(q: Question):
