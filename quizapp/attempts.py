@@ -127,7 +127,7 @@ def published_pool(topics) -> list[exam.PoolItem]:
             topic=topic_id,
             safety_critical=content["safety_critical"],
             option_ids=tuple(o["id"] for o in content["options"]),
-            ordered=content.get("ordered", False) or content["type"] == "true_false",
+            ordered=content.get("ordered", False) or QUESTION_TYPES[content["type"]].keeps_order,
             risk=content.get("risk"),
             practice_only=content.get("practice_only", False),
             enemies=enemy_of.get(question_id, frozenset()),

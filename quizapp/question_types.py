@@ -20,6 +20,30 @@ class QuestionType:
     label: str
     input: str  # "radio" or "checkbox": how the page asks for an answer
     instruction: str
+    # The options every question of this type has, in this order (True, False).
+    fixed_options: tuple[str, ...] | None = None
+    # Guessed right half the time: good for practice, worth little in certification.
+    practice_only: bool = False
+
+    @property
+    def keeps_order(self) -> bool:
+        """Options shown as written, never shuffled (True before False)."""
+        return self.fixed_options is not None
+
+    def key_problem(self, correct: int, options: int) -> str | None:
+        """Why this many correct options out of `options` cannot make a question of
+        this type, or None when they can."""
+        if self.input == "radio" and correct != 1:
+            return f"a '{self.name}' question needs exactly one correct option"
+        if self.input == "checkbox" and not 1 <= correct < options:
+            return f"a '{self.name}' question needs at least one correct and one wrong option"
+        return None
+
+    def options_problem(self, texts: Iterable[str]) -> str | None:
+        if self.fixed_options is not None and tuple(texts) != self.fixed_options:
+            quoted = " then ".join(f"'{t}'" for t in self.fixed_options)
+            return f"a '{self.name}' question has exactly the options {quoted}"
+        return None
 
     def clean(self, selected: Iterable[str], option_ids: Iterable[str]) -> tuple[str, ...]:
         """Return the selection as a tuple of option ids, or raise InvalidResponse.
@@ -56,6 +80,7 @@ QUESTION_TYPES: dict[str, QuestionType] = {
         QuestionType(
             "multiple", "Multiple response", "checkbox", "Choose every answer that applies."
         ),
-        QuestionType("true_false", "True or false", "radio", "Choose True or False."),
+        QuestionType("true_false", "True or false", "radio", "Choose True or False.",
+                     fixed_options=("True", "False"), practice_only=True),
     )
 }

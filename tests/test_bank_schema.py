@@ -378,7 +378,10 @@ def test_fact_citing_unknown_section(tmp_path):
     root = write_bank(tmp_path, facts={"mechanism": [bad]})
     _bank, problems = load_bank(root)
     assert [(p.file, p.item, p.message) for p in problems] == [
-        (FFILE, "mech-healing", "'Nowhere At All' is not a section of doc-000"),
+        (FFILE, "mech-healing", "'Nowhere At All' is not a section of doc-000 (sections:"
+                                " What is Microneedling?; How Does Microneedling Work?;"
+                                " The Benefits of Microneedling; The Microneedling Process;"
+                                " Aftercare and Results; Is Microneedling Right for You?)"),
     ]
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from quizapp import exam
 from quizapp.bank import balance, drafting, guess, lint, similar
 from quizapp.bank.model import Bank, Document, Problem, Question
+from quizapp.question_types import QUESTION_TYPES
 
 # Facts of these topics say who must not be treated, so each names its kind of risk.
 RISK_REQUIRED_FACT_TOPICS = ("contraindications",)
@@ -81,8 +82,10 @@ def _practice_only_messages(question: Question, documents: Iterable[Document]) -
     the articles, not practice: the certification exam draws neither."""
     if question.practice_only:
         return []
-    if question.type == "true_false":
-        return ["a true/false question is for practice only: add 'practice_only: true'"]
+    question_type = QUESTION_TYPES.get(question.type)
+    if question_type is not None and question_type.practice_only:
+        return [f"a {question_type.name.replace('_', '/')} question is for practice only:"
+                " add 'practice_only: true'"]
     phrase = names_a_source(question.stem, documents)
     if phrase:
         return [f"the stem names a source ('{phrase}'), so it asks which article said what:"

@@ -189,13 +189,14 @@ def _parse_options(raw, qtype, where: str, out: _Collector) -> tuple[Option, ...
     ids = [o.id for o in options]
     if len(set(ids)) != len(ids):
         out.error(where, "option ids must be unique within the question")
-    correct_count = sum(o.correct for o in options)
-    if qtype in ("single", "true_false") and correct_count != 1:
-        out.error(where, f"a '{qtype}' question needs exactly one correct option")
-    if qtype == "multiple" and not 1 <= correct_count < len(options):
-        out.error(where, "a 'multiple' question needs at least one correct and one wrong option")
-    if qtype == "true_false" and [o.text for o in options] != ["True", "False"]:
-        out.error(where, "a 'true_false' question has exactly the options 'True' then 'False'")
+    question_type = QUESTION_TYPES.get(qtype)
+    if question_type is not None:
+        for problem in (
+            question_type.key_problem(sum(o.correct for o in options), len(options)),
+            question_type.options_problem(o.text for o in options),
+        ):
+            if problem:
+                out.error(where, problem)
     return tuple(options)
 
 
@@ -213,14 +214,7 @@ def _parse_sources(raw, where: str, out: _Collector, documents) -> tuple[Citatio
         section = item.get("section")
         fact = _text(item, "fact", where, out, LIMITS["fact"], label)
         if documents is not None:
-            if document not in documents:
-                out.error(where, f"{label}: unknown document '{document}'")
-            elif section not in documents[document].sections:
-                out.error(
-                    where,
-                    f"{label}: '{section}' is not a section of {document}"
-                    f" (sections: {'; '.join(documents[document].sections)})",
-                )
+            _check_citation(documents, document, section, where, out, label)
         citations.append(Citation(str(document), str(section), fact))
     return tuple(citations)
 
@@ -288,7 +282,7 @@ def load_bank(root: Path | str) -> tuple[Bank, list[Problem]]:
         if len(claims) < 2:
             out.error(conflict_id, "a conflict needs at least two differing claims")
         for claim in claims:
-            _check_citation(bank, claim.document, claim.section, conflict_id, out)
+            _check_citation(bank.documents, claim.document, claim.section, conflict_id, out)
         bank.conflicts[conflict_id] = Conflict(
             conflict_id, raw.get("topic", ""), _text(raw, "subject", conflict_id, out),
             _text(raw, "common_ground", conflict_id, out), claims,
@@ -339,11 +333,15 @@ def _risk_categories(raw, out: _Collector) -> dict[str, str]:
     return categories
 
 
-def _check_citation(bank: Bank, document: str, section: str, item: str, out: _Collector):
-    if document not in bank.documents:
-        out.error(item, f"unknown document '{document}'")
-    elif section not in bank.documents[document].sections:
-        out.error(item, f"'{section}' is not a section of {document}")
+def _check_citation(documents: Mapping[str, Document], document: str, section: str, item: str,
+                    out: _Collector, label: str = ""):
+    """The one check that a citation names a known document and one of its sections."""
+    prefix = f"{label}: " if label else ""
+    if document not in documents:
+        out.error(item, f"{prefix}unknown document '{document}'")
+    elif section not in documents[document].sections:
+        out.error(item, f"{prefix}'{section}' is not a section of {document}"
+                        f" (sections: {'; '.join(documents[document].sections)})")
 
 
 def _read_topic_file(path: Path, root: Path, bank: Bank, problems: list[Problem], kind: str):
@@ -394,7 +392,7 @@ def _parse_fact(raw, topic: str, out: _Collector, bank: Bank) -> Fact | None:
         out.error(where, f"unknown field '{key}'")
     risk = _optional_id(raw, "risk", where, out)
     text = _text(raw, "fact", where, out, LIMITS["fact"])
-    _check_citation(bank, raw.get("document"), raw.get("section"), where, out)
+    _check_citation(bank.documents, raw.get("document"), raw.get("section"), where, out)
     questions = raw.get("questions") or []
     if not isinstance(questions, list) or not all(isinstance(q, str) for q in questions):
         out.error(where, "'questions' must be a list of question ids")

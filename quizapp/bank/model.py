@@ -7,8 +7,9 @@ import json
 from dataclasses import dataclass, field
 
 from quizapp import exam
+from quizapp.question_types import QUESTION_TYPES
 
-QUESTION_TYPES = ("single", "multiple", "true_false")
+__all__ = ["QUESTION_TYPES"]  # the one list of types, owned by quizapp.question_types
 DIFFICULTIES = ("easy", "medium", "hard")
 STATUSES = ("published", "draft", "retired")
 
