@@ -32,6 +32,14 @@ def create_user(email: str, name: str, password: str, roles) -> User:
     return user
 
 
+def authenticate(email: str, password: str) -> User | None:
+    """The active account with this email and password, or None."""
+    user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None or not user.check_password(password) or not user.active:
+        return None
+    return user
+
+
 def end_sessions(user: User) -> None:
     """Make every session cookie issued to this user so far stop working."""
     user.session_version += 1

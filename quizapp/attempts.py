@@ -17,11 +17,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 
 from quizapp import certs, exam, study
+from quizapp.citations import citation_labels, document_titles
 from quizapp.extensions import db
 from quizapp.models import (
     Attempt,
     AttemptItem,
-    Document,
     Exam,
     Fact,
     Question,
@@ -216,6 +216,54 @@ def eligibility(user: User, exam_row: Exam, now: datetime) -> Eligibility:
             allowed, reason = False, "Finish your study plan before the next attempt."
     return Eligibility(allowed, opens_at, reason, left, remediation,
                        last if last is not None and not last.passed else None)
+
+
+@dataclass(frozen=True)
+class ExamStatus:
+    """One exam as a trainee's dashboard shows it."""
+
+    exam: Exam
+    rules: exam.ExamDefinition
+    open: Attempt | None
+    verdict: Eligibility
+    plan: study.StudyPlan | None  # what is left of a failed attempt's study plan
+
+
+def exam_status(user: User, exam_row: Exam, now: datetime, grace: timedelta) -> ExamStatus:
+    """The trainee's open attempt at this exam, whether a new one may start, and the
+    study plan left after a fail."""
+    current = open_attempt(user, exam_row)
+    if current is not None and close_if_expired(current, now, grace):
+        current = None
+    verdict = eligibility(user, exam_row, now)
+    return ExamStatus(exam_row, exam_row.rules, current, verdict,
+                      study.plan_view(verdict.remediation))
+
+
+def dashboard(user: User, now: datetime, grace: timedelta) -> list[ExamStatus]:
+    """Every exam in the bank's order, as `exam_status` sees it."""
+    return [exam_status(user, exam_row, now, grace)
+            for exam_row in db.session.scalars(select(Exam).order_by(Exam.position))]
+
+
+def latest_results() -> dict[int, Attempt]:
+    """Each person's most recently finished attempt, by user id, in one query."""
+    last_finish = (
+        select(Attempt.user_id, func.max(Attempt.finished_at).label("at"))
+        .where(Attempt.state == "finished")
+        .group_by(Attempt.user_id)
+        .subquery()
+    )
+    return {
+        attempt.user_id: attempt
+        for attempt in db.session.scalars(
+            select(Attempt).join(
+                last_finish,
+                (Attempt.user_id == last_finish.c.user_id)
+                & (Attempt.finished_at == last_finish.c.at),
+            )
+        )
+    }
 
 
 def _option_tokens(count: int) -> list[str]:
@@ -469,18 +517,6 @@ class ShownItem:
     explanation: str | None
     citations: tuple[str, ...]
     safety_critical: bool
-
-
-def document_titles() -> dict[str, str]:
-    return {d.id: d.title for d in db.session.scalars(select(Document))}
-
-
-def citation_labels(content: dict, titles: dict[str, str] | None = None) -> tuple[str, ...]:
-    """Each source as 'Document title — section' for the trainee."""
-    titles = document_titles() if titles is None else titles
-    return tuple(
-        f"{titles.get(s['document'], s['document'])} — {s['section']}" for s in content["sources"]
-    )
 
 
 def shown_item(

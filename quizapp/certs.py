@@ -58,6 +58,14 @@ def issue(attempt: Attempt, now: datetime) -> Certificate:
     return certificate
 
 
+def held_by(user_id: int) -> list[Certificate]:
+    """A person's certificates, newest first."""
+    return list(db.session.scalars(
+        select(Certificate).where(Certificate.user_id == user_id)
+        .order_by(Certificate.issued_at.desc())
+    ))
+
+
 def find(code: str) -> Certificate | None:
     return db.session.scalar(select(Certificate).where(Certificate.code == normalise_code(code)))
 

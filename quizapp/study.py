@@ -74,7 +74,10 @@ class StudyPlan:
     topics: list[tuple[Topic, str]]  # topics to practise, with their practice exam id
 
 
-def plan_view(remediation: exam.Remediation) -> StudyPlan:
+def plan_view(remediation: exam.Remediation | None) -> StudyPlan | None:
+    """The plan left to do, or None when there is none (no fail, or all done)."""
+    if remediation is None or remediation.done:
+        return None
     topics = db.session.scalars(select(Topic).order_by(Topic.position)).all()
     weak = set(remediation.topics_to_practise)
     return StudyPlan(

@@ -14,7 +14,6 @@ from flask import (
     url_for,
 )
 from flask_login import current_user, login_user, logout_user
-from sqlalchemy import select
 
 from quizapp import accounts
 from quizapp.auth import ROLE_HOMES, bp
@@ -71,8 +70,8 @@ def _safe_next(target: str | None) -> str | None:
 def login():
     form = LoginForm()
     if form.validate_on_submit():
-        user = db.session.scalar(select(User).where(User.email == form.email.data))
-        if user is None or not user.check_password(form.password.data) or not user.active:
+        user = accounts.authenticate(form.email.data, form.password.data)
+        if user is None:
             current_app.logger.info("Failed sign-in for %r", form.email.data)
             flash("That email and password do not match an active account.", "error")
             return render_template("auth/login.html", form=form), 401

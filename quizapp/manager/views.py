@@ -2,34 +2,19 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, url_for
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from quizapp import accounts
+from quizapp import accounts, attempts
 from quizapp.extensions import db
 from quizapp.manager import bp
 from quizapp.manager.forms import UserForm
-from quizapp.models import Attempt, User
+from quizapp.models import User
 
 
 @bp.get("/users")
 def users():
     people = db.session.scalars(select(User).order_by(User.name)).all()
-    last_finish = (
-        select(Attempt.user_id, func.max(Attempt.finished_at).label("at"))
-        .where(Attempt.state == "finished")
-        .group_by(Attempt.user_id)
-        .subquery()
-    )
-    latest = {
-        attempt.user_id: attempt
-        for attempt in db.session.scalars(
-            select(Attempt).join(
-                last_finish,
-                (Attempt.user_id == last_finish.c.user_id)
-                & (Attempt.finished_at == last_finish.c.at),
-            )
-        )
-    }
+    latest = attempts.latest_results()
     return render_template("manager/users.html", people=people, latest=latest)
 
 

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from quizapp import attempts, certs, exam, study
 from quizapp.extensions import db
-from quizapp.models import Attempt, Certificate, Exam, Topic, utcnow
+from quizapp.models import Attempt, Exam, Topic, utcnow
 from quizapp.trainee import bp
 from quizapp.trainee.forms import AnswerForm, ConfirmForm
 from quizapp.web import wants_json
@@ -48,35 +48,14 @@ def _remaining(attempt: Attempt) -> int | None:
 def dashboard():
     now = utcnow()
     locked_by = attempts.open_certification(current_user, now, _grace())
-    exams = db.session.scalars(select(Exam).order_by(Exam.position)).all()
-    rows = []
-    for exam_row in exams:
-        open_attempt = attempts.open_attempt(current_user, exam_row)
-        if open_attempt is not None and attempts.close_if_expired(open_attempt, now, _grace()):
-            open_attempt = None
-        rows.append({"exam": exam_row, "rules": exam_row.rules, "open": open_attempt,
-                     "verdict": attempts.eligibility(current_user, exam_row, now)})
-    certificates = db.session.scalars(
-        select(Certificate).where(Certificate.user_id == current_user.id)
-        .order_by(Certificate.issued_at.desc())
-    ).all()
+    rows = attempts.dashboard(current_user, now, _grace())
     return render_template(
         "trainee/dashboard.html",
-        certification=[r for r in rows if r["rules"].kind == "certification"],
-        practice=[r for r in rows if r["rules"].kind == "practice"],
-        certificates=certificates, now=now, form=ConfirmForm(), locked_by=locked_by,
-        plan=_plan_details(rows),
+        certification=[r for r in rows if r.rules.kind == "certification"],
+        practice=[r for r in rows if r.rules.kind == "practice"],
+        certificates=certs.held_by(current_user.id), now=now, form=ConfirmForm(),
+        locked_by=locked_by,
     )
-
-
-def _plan_details(rows) -> dict:
-    """Per certification exam, the study plan left, with fact texts and topic names."""
-    plans = {}
-    for row in rows:
-        remediation = row["verdict"].remediation
-        if remediation is not None and not remediation.done:
-            plans[row["exam"].id] = study.plan_view(remediation)
-    return plans
 
 
 @bp.get("/exams/<exam_id>")
@@ -84,18 +63,10 @@ def briefing(exam_id: str):
     """What the exam is and what happens at time-out, before any clock starts."""
     exam_row = db.get_or_404(Exam, exam_id)
     now = utcnow()
-    open_attempt = attempts.open_attempt(current_user, exam_row)
-    if open_attempt is not None and attempts.close_if_expired(open_attempt, now, _grace()):
-        open_attempt = None
-    if open_attempt is None:
-        attempts.check_exam_lock(current_user, now, _grace())
-    verdict = attempts.eligibility(current_user, exam_row, now)
-    plan = None
-    if verdict.remediation is not None and not verdict.remediation.done:
-        plan = study.plan_view(verdict.remediation)
-    return render_template("trainee/briefing.html", exam=exam_row, rules=exam_row.rules,
-                           verdict=verdict, open_attempt=open_attempt, form=ConfirmForm(),
-                           plan=plan)
+    status = attempts.exam_status(current_user, exam_row, now, _grace())
+    attempts.check_exam_lock(current_user, now, _grace(), allowed=status.open)
+    return render_template("trainee/briefing.html", status=status, rules=status.rules,
+                           form=ConfirmForm())
 
 
 @bp.post("/exams/<exam_id>/start")
@@ -237,11 +208,9 @@ def result(attempt_id: int):
         (item.version.question.topic_id, item.mark or 0.0) for item in attempt.items
     )
     review = attempts.review_items(attempt)
-    verdict = plan = None
+    verdict = None
     if rules.issues_certificate and not attempt.passed:
         verdict = attempts.eligibility(current_user, attempt.exam, now)
-        if verdict.remediation is not None and not verdict.remediation.done:
-            plan = study.plan_view(verdict.remediation)
     return render_template(
         "trainee/result.html", attempt=attempt, rules=rules, review=review,
         breakdown=[(name, *by_topic[t], t) for t, name in topic_names.items() if t in by_topic],
@@ -249,7 +218,7 @@ def result(attempt_id: int):
         missed_notes=[] if review else study.notes_by_topic(
             fact.id for fact in study.missed_facts(attempt)),
         certificate=attempt.certificate, now=now, display_code=certs.display_code,
-        verdict=verdict, plan=plan,
+        verdict=verdict, plan=study.plan_view(verdict.remediation if verdict else None),
     )
 
 

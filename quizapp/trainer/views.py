@@ -3,7 +3,7 @@ from __future__ import annotations
 from flask import render_template
 from sqlalchemy import select
 
-from quizapp.attempts import citation_labels
+from quizapp.citations import citation_labels
 from quizapp.extensions import db
 from quizapp.models import Question, Topic
 from quizapp.trainer import bp
