@@ -12,7 +12,7 @@ import sys
 import timeit
 from pathlib import Path
 
-from quizapp import exam
+from quizapp import exam_rules
 from quizapp.bank import load_bank
 from quizapp.bank.check import pool_of
 
@@ -23,20 +23,20 @@ def main() -> int:
     bank, _ = load_bank(Path(__file__).resolve().parent.parent / "question_bank")
     certification = next(e for e in bank.exams if e.kind == "certification")
     # As the app draws: enemies from the facts, no practice-only questions.
-    pool = exam.pool_for(certification, pool_of(bank.published(), bank.enemy_map()))
+    pool = exam_rules.pool_for(certification, pool_of(bank.published(), bank.enemy_map()))
     rng = random.Random(1)
     exposure = {q.question_id: rng.randrange(4) for q in pool}
     by_key = {item.key: bank.published()[item.key] for item in pool}
-    form = exam.draw_form(certification.blueprint, pool, rng, exposure)
+    form = exam_rules.draw_form(certification.blueprint, pool, rng, exposure)
     items = [
-        exam.ScoredItem(q.type, q.topic, q.safety_critical, tuple(sorted(q.correct_ids)),
+        exam_rules.ScoredItem(q.type, q.topic, q.safety_critical, tuple(sorted(q.correct_ids)),
                         q.correct_ids)
         for q in (by_key[f.key] for f in form)
     ]
     runs = {
-        "draw a certification form": lambda: exam.draw_form(
+        "draw a certification form": lambda: exam_rules.draw_form(
             certification.blueprint, pool, rng, exposure),
-        "score a certification form": lambda: exam.score(items, certification),
+        "score a certification form": lambda: exam_rules.score(items, certification),
     }
     failed = False
     for name, run in runs.items():

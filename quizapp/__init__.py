@@ -1,126 +1,15 @@
-"""Microneedling training, exams and certification: the application factory."""
+"""Microneedling training, exams and certification.
 
-from __future__ import annotations
-
-import logging
-import os
-
-from flask import Flask, jsonify, render_template, request
-from flask_wtf.csrf import CSRFError
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
-from werkzeug.exceptions import HTTPException
-
-from quizapp import config as settings
-from quizapp.extensions import csrf, db, login_manager, migrate
-from quizapp.question_types import QUESTION_TYPES
-from quizapp.web import wants_json
-
-log = logging.getLogger(__name__)
+The package holds the web app and, importable on their own, the exam's rules
+(`quizapp.exam_rules`, `quizapp.question_types`) and the question bank's reading and
+checking (`quizapp.bank`): importing those loads neither Flask nor SQLAlchemy. The
+app itself is built by `create_app`, in `quizapp.app`; `flask --app quizapp` and
+`quizapp:create_app()` find it here.
+"""
 
 
-def create_app(config: dict | None = None) -> Flask:
-    """Create the app; `config` (a test's settings) overrides the environment."""
-    config = config or {}
-    app = Flask(
-        __name__,
-        instance_path=config.get("INSTANCE_PATH") or os.environ.get("QUIZAPP_INSTANCE_PATH"),
-        instance_relative_config=True,
-        template_folder=str(settings.PROJECT_ROOT / "templates"),
-    )
-    app.config.update(settings.DEFAULTS)
-    app.config.update(settings.from_environment(app.instance_path))
-    app.config.update(config)
-    if not app.config.get("SECRET_KEY"):
-        if app.config["ENVIRONMENT"] != "development":
-            raise RuntimeError(
-                "SECRET_KEY is not set. Set it in the environment (or set"
-                " QUIZAPP_ENV=development to have one generated for this machine)."
-            )
-        app.config["SECRET_KEY"] = settings.development_secret_key(app.instance_path)
+def create_app(config: dict | None = None):
+    """Build the Flask app (see `quizapp.app.create_app`)."""
+    from quizapp.app import create_app as build
 
-    db.init_app(app)
-    migrate.init_app(app, db, directory=str(settings.PROJECT_ROOT / "migrations"))
-    csrf.init_app(app)
-    login_manager.init_app(app)
-
-    from quizapp import auth, cli, manager, public, trainee, trainer
-
-    for blueprint in (auth.bp, trainee.bp, trainer.bp, manager.bp, public.bp):
-        app.register_blueprint(blueprint)
-    cli.register(app)
-    _register_error_pages(app)
-    app.after_request(_security_headers)
-    app.jinja_env.globals["nav_links"] = auth.nav_links
-    app.jinja_env.globals["QUESTION_TYPES"] = QUESTION_TYPES
-    return app
-
-
-@event.listens_for(Engine, "connect")
-def _configure_sqlite(connection, _record) -> None:
-    """WAL lets readers work while one trainee's answer is written; the busy timeout
-    makes a second writer wait its turn instead of failing with 'database is locked'."""
-    if type(connection).__module__.startswith("sqlite3"):
-        cursor = connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=10000")
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.close()
-
-
-ERROR_MESSAGES = {
-    400: "The request could not be understood. Please go back and try again.",
-    403: "You do not have access to this page.",
-    404: "There is nothing here. The link may be wrong or out of date.",
-    405: "That action is not available here.",
-    413: "What you sent is too large.",
-    429: "Too many requests. Please wait a moment and try again.",
-    500: "Something went wrong on our side. Nothing you saved was lost; please try again.",
-}
-
-
-def _register_error_pages(app: Flask) -> None:
-    def render_error(status: int, message: str):
-        if wants_json():
-            return jsonify(error=message), status
-        return render_template("errors/error.html", status=status, message=message), status
-
-    def handle_http(error: HTTPException):
-        status = error.code or 500
-        message = ERROR_MESSAGES.get(status, error.description)
-        # A view that aborts with its own explanation keeps it.
-        if error.description and error.description != type(error).description:
-            message = error.description
-        return render_error(status, message)
-
-    def handle_csrf(error: CSRFError):
-        log.warning("CSRF check failed on %s: %s", request.path, error.description)
-        return render_error(
-            400,
-            "This form has expired or lacks its security token. Reload the page and try"
-            " again; nothing was changed.",
-        )
-
-    def handle_unexpected(error: Exception):
-        log.exception("Unhandled error on %s", request.path)
-        db.session.rollback()
-        return render_error(500, ERROR_MESSAGES[500])
-
-    app.register_error_handler(CSRFError, handle_csrf)
-    app.register_error_handler(HTTPException, handle_http)
-    app.register_error_handler(Exception, handle_unexpected)
-
-
-def _security_headers(response):
-    headers = response.headers
-    headers.setdefault(
-        "Content-Security-Policy",
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:;"
-        " object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'",
-    )
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("Referrer-Policy", "same-origin")
-    headers.setdefault("X-Frame-Options", "DENY")
-    if request.is_secure:
-        headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
-    return response
+    return build(config)

@@ -16,7 +16,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 
-from quizapp import certs, exam, study
+from quizapp import certs, exam_rules, study
 from quizapp.citations import citation_labels, document_titles
 from quizapp.extensions import db
 from quizapp.models import (
@@ -107,10 +107,10 @@ def enemies() -> dict[str, frozenset[str]]:
         )
         if content.get("enemies")
     }
-    return exam.enemy_map(fact_groups, declared)
+    return exam_rules.enemy_map(fact_groups, declared)
 
 
-def published_pool(topics) -> list[exam.PoolItem]:
+def published_pool(topics) -> list[exam_rules.PoolItem]:
     """The latest version of every published question in the given topics."""
     rows = db.session.execute(
         select(Question.id, Question.topic_id, QuestionVersion.id, QuestionVersion.content)
@@ -121,7 +121,7 @@ def published_pool(topics) -> list[exam.PoolItem]:
     )
     enemy_of = enemies()
     return [
-        exam.PoolItem(
+        exam_rules.PoolItem(
             key=version_id,
             question_id=question_id,
             topic=topic_id,
@@ -136,11 +136,11 @@ def published_pool(topics) -> list[exam.PoolItem]:
     ]
 
 
-def open_attempt(user: User, exam_row: Exam) -> Attempt | None:
+def open_attempt(user: User, exam: Exam) -> Attempt | None:
     return db.session.scalar(
         select(Attempt).where(
             Attempt.user_id == user.id,
-            Attempt.exam_id == exam_row.id,
+            Attempt.exam_id == exam.id,
             Attempt.state == "in_progress",
         )
     )
@@ -186,26 +186,26 @@ class Eligibility:
     opens_at: datetime | None = None  # None: now, or never when not allowed
     reason: str = ""
     attempts_left: int | None = None  # None: no limit
-    remediation: exam.Remediation | None = None
+    remediation: exam_rules.Remediation | None = None
     failed_attempt: Attempt | None = None
 
 
-def eligibility(user: User, exam_row: Exam, now: datetime) -> Eligibility:
+def eligibility(user: User, exam: Exam, now: datetime) -> Eligibility:
     """Whether this trainee may start a new attempt now, else when and why not."""
-    rules = exam_row.rules
+    rules = exam.rules
     finished = db.session.scalars(
         select(Attempt).where(
             Attempt.user_id == user.id,
-            Attempt.exam_id == exam_row.id,
+            Attempt.exam_id == exam.id,
             Attempt.state == "finished",
         ).order_by(Attempt.finished_at)
     ).all()
     left = (None if rules.attempts_allowed is None
             else max(0, rules.attempts_allowed - len(finished)))
-    if rules.issues_certificate and certs.valid_certificate(user.id, exam_row.id, now):
+    if rules.issues_certificate and certs.valid_certificate(user.id, exam.id, now):
         return Eligibility(False, None, "You already hold a valid certificate for this exam.",
                            left)
-    allowed, opens_at, reason = exam.next_attempt_opens(
+    allowed, opens_at, reason = exam_rules.next_attempt_opens(
         rules, [a.finished_at for a in finished], now
     )
     last = finished[-1] if finished else None
@@ -223,27 +223,27 @@ class ExamStatus:
     """One exam as a trainee's dashboard shows it."""
 
     exam: Exam
-    rules: exam.ExamDefinition
+    rules: exam_rules.ExamRules
     open: Attempt | None
     verdict: Eligibility
     plan: study.StudyPlan | None  # what is left of a failed attempt's study plan
 
 
-def exam_status(user: User, exam_row: Exam, now: datetime, grace: timedelta) -> ExamStatus:
+def exam_status(user: User, exam: Exam, now: datetime, grace: timedelta) -> ExamStatus:
     """The trainee's open attempt at this exam, whether a new one may start, and the
     study plan left after a fail."""
-    current = open_attempt(user, exam_row)
+    current = open_attempt(user, exam)
     if current is not None and close_if_expired(current, now, grace):
         current = None
-    verdict = eligibility(user, exam_row, now)
-    return ExamStatus(exam_row, exam_row.rules, current, verdict,
+    verdict = eligibility(user, exam, now)
+    return ExamStatus(exam, exam.rules, current, verdict,
                       study.plan_view(verdict.remediation))
 
 
 def dashboard(user: User, now: datetime, grace: timedelta) -> list[ExamStatus]:
     """Every exam in the bank's order, as `exam_status` sees it."""
-    return [exam_status(user, exam_row, now, grace)
-            for exam_row in db.session.scalars(select(Exam).order_by(Exam.position))]
+    return [exam_status(user, exam, now, grace)
+            for exam in db.session.scalars(select(Exam).order_by(Exam.position))]
 
 
 def latest_results() -> dict[int, Attempt]:
@@ -276,36 +276,36 @@ def _option_tokens(count: int) -> list[str]:
     return tokens
 
 
-def start(user: User, exam_row: Exam, now: datetime, grace: timedelta = timedelta(0),
+def start(user: User, exam: Exam, now: datetime, grace: timedelta = timedelta(0),
           seed: int | None = None) -> Attempt:
     """Resume the open attempt, or draw a new form and start one."""
-    existing = open_attempt(user, exam_row)
+    existing = open_attempt(user, exam)
     if existing is not None and not close_if_expired(existing, now, grace):
         check_exam_lock(user, now, grace, allowed=existing)
         return existing
     check_exam_lock(user, now, grace)
-    verdict = eligibility(user, exam_row, now)
+    verdict = eligibility(user, exam, now)
     if not verdict.allowed:
         raise NotAllowed(verdict.reason, verdict.opens_at)
-    rules = exam_row.rules
-    pool = exam.pool_for(rules, published_pool(rules.blueprint.topics))
+    rules = exam.rules
+    pool = exam_rules.pool_for(rules, published_pool(rules.blueprint.topics))
     practice = rules.kind == "practice"
-    problems = exam.blueprint_problems(rules, pool, practice_caps=practice)
+    problems = exam_rules.blueprint_problems(rules, pool, practice_caps=practice)
     seed = secrets.randbits(63) if seed is None else seed
     try:
         if problems:
-            raise exam.DrawError(problems[0])
-        form = exam.draw_form(rules.blueprint, pool, random.Random(seed),
+            raise exam_rules.DrawError(problems[0])
+        form = exam_rules.draw_form(rules.blueprint, pool, random.Random(seed),
                               exposure_counts(user.id), fill=not practice)
-    except exam.DrawError as error:
+    except exam_rules.DrawError as error:
         raise NotAllowed(f"This exam cannot be drawn from the bank right now: {error}") from error
     attempt = Attempt(
         user_id=user.id,
-        exam_id=exam_row.id,
+        exam_id=exam.id,
         seed=seed,
-        rules_snapshot=exam_row.definition,
+        rules_data=exam.rules_data,
         started_at=now,
-        deadline=exam.deadline_for(now, rules.time_limit),
+        deadline=exam_rules.deadline_for(now, rules.time_limit),
     )
     attempt.items = [
         AttemptItem(position=n, question_version_id=item.key, option_order=list(item.option_order),
@@ -318,7 +318,7 @@ def start(user: User, exam_row: Exam, now: datetime, grace: timedelta = timedelt
     except IntegrityError:
         # Another request started this exam a moment ago: resume that one.
         db.session.rollback()
-        existing = open_attempt(user, exam_row)
+        existing = open_attempt(user, exam)
         if existing is None:
             raise
         return existing
@@ -327,7 +327,8 @@ def start(user: User, exam_row: Exam, now: datetime, grace: timedelta = timedelt
 
 def close_if_expired(attempt: Attempt, now: datetime, grace: timedelta) -> bool:
     """Finish an attempt whose time ran out; say whether it is (now) finished."""
-    if attempt.state == "in_progress" and not exam.accepts_answers(now, attempt.deadline, grace):
+    if attempt.state == "in_progress" and not exam_rules.accepts_answers(
+            now, attempt.deadline, grace):
         finish(attempt, now)
     return attempt.finished
 
@@ -437,7 +438,7 @@ def finish(attempt: Attempt, now: datetime) -> Attempt:
     saved before it is graded and none can be saved after it.
     """
     attempt_id = attempt.id
-    finished_at = exam.finish_time(now, attempt.deadline)
+    finished_at = exam_rules.finish_time(now, attempt.deadline)
     claimed = db.session.execute(
         update(Attempt)
         .where(Attempt.id == attempt_id, Attempt.state == "in_progress")
@@ -458,14 +459,14 @@ def finish(attempt: Attempt, now: datetime) -> Attempt:
     scored = []
     for item in items:
         content = item.version.content
-        scored.append(exam.ScoredItem(
+        scored.append(exam_rules.ScoredItem(
             question_type=content["type"],
             topic=item.version.question.topic_id,
             safety_critical=content["safety_critical"],
             selected=tuple(item.response or ()),
             correct=correct_options(content),
         ))
-    result = exam.score(scored, rules)
+    result = exam_rules.score(scored, rules)
     for item, mark in zip(items, result.marks, strict=True):
         item.mark = mark
     attempt.score_percent = result.percent
@@ -484,7 +485,7 @@ def close_expired(now: datetime, grace: timedelta) -> int:
     ).all()
     closed = 0
     for attempt in expired:
-        if not exam.accepts_answers(now, attempt.deadline, grace):
+        if not exam_rules.accepts_answers(now, attempt.deadline, grace):
             finish(attempt, now)
             closed += 1
     return closed

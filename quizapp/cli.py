@@ -17,7 +17,7 @@ from quizapp import accounts, attempts, demo
 from quizapp.bank import check_bank, guess, load_bank, write_questions
 from quizapp.bank.check import copied_wording, read_sources
 from quizapp.bank.coverage import summary
-from quizapp.bank.store import export_json, import_bank, stored_questions
+from quizapp.bank_store import export_json, import_bank, stored_questions
 from quizapp.extensions import db
 from quizapp.models import ROLES, User, utcnow
 

@@ -21,7 +21,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from quizapp import exam
+from quizapp import exam_rules
 from quizapp.bank.model import Question as BankQuestion
 from quizapp.extensions import db
 
@@ -187,12 +187,13 @@ class Exam(db.Model):
     id: Mapped[str] = mapped_column(String(80), primary_key=True)
     title: Mapped[str] = mapped_column(String(200))
     kind: Mapped[str] = mapped_column(String(20))
-    definition: Mapped[dict] = mapped_column(JSON)
+    # The exam's rules as stored (ExamRules.to_dict); `rules` reads them.
+    rules_data: Mapped[dict] = mapped_column(JSON)
     position: Mapped[int] = mapped_column(default=0)
 
     @property
-    def rules(self) -> exam.ExamDefinition:
-        return exam.definition_from_dict(self.definition)
+    def rules(self) -> exam_rules.ExamRules:
+        return exam_rules.rules_from_dict(self.rules_data)
 
 
 class Attempt(db.Model):
@@ -212,8 +213,8 @@ class Attempt(db.Model):
     exam_id: Mapped[str] = mapped_column(ForeignKey("exam.id"), index=True)
     state: Mapped[str] = mapped_column(String(20), default="in_progress")
     seed: Mapped[int] = mapped_column(BigInteger)
-    # The exam's rules as they stood when the attempt began.
-    rules_snapshot: Mapped[dict] = mapped_column(JSON)
+    # The exam's rules as they stood when the attempt began; `rules` reads them.
+    rules_data: Mapped[dict] = mapped_column(JSON)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)
     deadline: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -231,8 +232,8 @@ class Attempt(db.Model):
     certificate: Mapped[Certificate | None] = relationship(back_populates="attempt")
 
     @property
-    def rules(self) -> exam.ExamDefinition:
-        return exam.definition_from_dict(self.rules_snapshot)
+    def rules(self) -> exam_rules.ExamRules:
+        return exam_rules.rules_from_dict(self.rules_data)
 
     @property
     def finished(self) -> bool:

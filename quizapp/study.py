@@ -1,7 +1,7 @@
 """Study notes and remediation: the bank's facts as a trainee reads them, and what a
 failed certification attempt asks the trainee to do before the next one.
 
-The rule itself (`exam.remediation_left`) is plain Python; this module gathers what
+The rule itself (`exam_rules.remediation_left`) is plain Python; this module gathers what
 it needs from the database.
 """
 
@@ -12,7 +12,7 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 
-from quizapp import exam
+from quizapp import exam_rules
 from quizapp.extensions import db
 from quizapp.models import Attempt, Document, Exam, Fact, StudyView, Topic, User
 
@@ -27,10 +27,10 @@ def missed_facts(attempt: Attempt, safety_only: bool = False) -> list[Fact]:
     return [fact for fact in facts if missed & set(fact.question_ids)]
 
 
-def remediation_for(user: User, failed: Attempt) -> exam.Remediation:
+def remediation_for(user: User, failed: Attempt) -> exam_rules.Remediation:
     """What is left of the study plan set by a failed attempt."""
     rules = failed.rules
-    by_topic = exam.topic_breakdown(
+    by_topic = exam_rules.topic_breakdown(
         (item.version.question.topic_id, item.mark or 0.0) for item in failed.items
     )
     studied = db.session.scalars(
@@ -38,16 +38,16 @@ def remediation_for(user: User, failed: Attempt) -> exam.Remediation:
                                         StudyView.viewed_at >= failed.finished_at)
     ).all()
     practised = db.session.scalars(
-        select(Exam.definition).join(Attempt, Attempt.exam_id == Exam.id).where(
+        select(Exam.rules_data).join(Attempt, Attempt.exam_id == Exam.id).where(
             Attempt.user_id == user.id, Attempt.state == "finished", Attempt.passed.is_(True),
             Exam.kind == "practice", Attempt.finished_at >= failed.finished_at,
         )
     ).all()
-    practised_topics = {topic for definition in practised
-                        for topic in definition["blueprint"]["topics"]}
-    return exam.remediation_left(
+    practised_topics = {topic for rules in practised
+                        for topic in rules["blueprint"]["topics"]}
+    return exam_rules.remediation_left(
         (fact.id for fact in missed_facts(failed, safety_only=True)),
-        exam.weak_topics(by_topic, rules.pass_mark_percent),
+        exam_rules.weak_topics(by_topic, rules.pass_mark_percent),
         studied,
         practised_topics,
     )
@@ -74,7 +74,7 @@ class StudyPlan:
     topics: list[tuple[Topic, str]]  # topics to practise, with their practice exam id
 
 
-def plan_view(remediation: exam.Remediation | None) -> StudyPlan | None:
+def plan_view(remediation: exam_rules.Remediation | None) -> StudyPlan | None:
     """The plan left to do, or None when there is none (no fail, or all done)."""
     if remediation is None or remediation.done:
         return None

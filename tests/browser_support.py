@@ -28,7 +28,7 @@ from conftest import PASSWORD, make_app
 from playwright.sync_api import Browser, Page, sync_playwright
 from werkzeug.serving import make_server
 
-from quizapp.bank.store import import_bank
+from quizapp.bank_store import import_bank
 from quizapp.extensions import db
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")

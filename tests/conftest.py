@@ -17,7 +17,7 @@ from sqlalchemy.engine import make_url
 
 from quizapp import create_app
 from quizapp.bank import load_bank
-from quizapp.bank.store import import_bank
+from quizapp.bank_store import import_bank
 from quizapp.extensions import db
 from quizapp.models import User
 

@@ -25,7 +25,7 @@ from helpers import (
 from sqlalchemy import func, select
 
 from quizapp import attempts as attempt_rules
-from quizapp import exam
+from quizapp import exam_rules
 from quizapp.extensions import db
 from quizapp.models import Certificate, Exam
 
@@ -55,7 +55,7 @@ def test_thousand_forms_from_the_shipped_bank_match_the_blueprint(bank_loaded):
     pool = attempt_rules.published_pool(rules.blueprint.topics)
     topic_of = {p.key: p.topic for p in pool}
     for seed in range(1000):
-        form = exam.draw_form(rules.blueprint, pool, random.Random(seed))
+        form = exam_rules.draw_form(rules.blueprint, pool, random.Random(seed))
         keys = [f.key for f in form]
         assert len(set(keys)) == len(keys) == rules.blueprint.size
         assert Counter(topic_of[k] for k in keys) == Counter(rules.blueprint.topics)
@@ -230,14 +230,14 @@ def test_two_concurrent_submits_give_one_result(trainee, auth, app, monkeypatch)
     second = app.test_client()
     second.post("/auth/login", data={"email": "trainee@example.com",
                                      "password": "correct horse battery"})
-    real_score = exam.score
+    real_score = exam_rules.score
 
     def slow_score(*args, **kwargs):
         # Hold the first grading open so the second submit arrives in the middle of it.
         threading.Event().wait(0.3)
         return real_score(*args, **kwargs)
 
-    monkeypatch.setattr(exam, "score", slow_score)
+    monkeypatch.setattr(exam_rules, "score", slow_score)
     barrier = threading.Barrier(2)
     responses = []
 
@@ -326,7 +326,7 @@ def test_result_shows_breakdown_and_review_with_explanations_and_sources(trainee
 def test_retake_waits_and_then_the_limit_is_enforced(trainee, auth):
     # The wait and the limit on their own: the study plan a fail sets has its own tests.
     certification = db.session.get(Exam, "certification")
-    certification.definition = {**certification.definition, "require_remediation": False}
+    certification.rules_data = {**certification.rules_data, "require_remediation": False}
     db.session.commit()
     with time_machine.travel(T0, tick=False) as traveller:
         auth.login()  # a session signed in the future would not be accepted
@@ -447,7 +447,7 @@ def test_unknown_ids_are_404(trainee):
 def test_an_edited_question_keeps_the_old_wording_in_old_attempts(trainee, shipped_bank):
     import dataclasses
 
-    from quizapp.bank.store import import_bank
+    from quizapp.bank_store import import_bank
 
     attempt_id = start(trainee)
     item = items(attempt_id)[0]

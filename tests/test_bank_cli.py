@@ -12,7 +12,7 @@ import yaml
 from sqlalchemy import func, select
 
 from quizapp.bank import load_bank
-from quizapp.bank.store import import_bank
+from quizapp.bank_store import import_bank
 from quizapp.extensions import db
 from quizapp.models import Question, QuestionVersion
 

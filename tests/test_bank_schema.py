@@ -878,7 +878,7 @@ def test_enemy_map_joins_facts_and_declarations_both_ways(tmp_path):
 
 
 def test_pool_carries_risk_practice_only_ordered_and_enemies(tmp_path):
-    """The checker's drawing pool holds what exam.draw_form needs of each question."""
+    """The checker's drawing pool holds what exam_rules.draw_form needs of each question."""
     root = write_bank(tmp_path, questions={"mechanism": [
         make_question("mech-901", safety_critical=True, risk="medication", ordered=True),
         true_false("mech-902", enemies=["mech-901"]),

@@ -15,7 +15,7 @@ from helpers import answer, answer_all, attempt, items, right_answer, start, sub
 from sqlalchemy import select
 
 from quizapp import attempts as attempt_rules
-from quizapp import exam
+from quizapp import exam_rules
 from quizapp.accounts import create_user
 from quizapp.extensions import db
 from quizapp.models import Exam, Fact, StudyView, User
@@ -222,9 +222,9 @@ def test_the_retake_opens_only_after_the_wait_the_study_notes_and_the_practice(t
 
 
 def _weak_topics(failed) -> list[str]:
-    by_topic = exam.topic_breakdown(
+    by_topic = exam_rules.topic_breakdown(
         (i.version.question.topic_id, i.mark or 0.0) for i in failed.items)
-    return exam.weak_topics(by_topic, failed.rules.pass_mark_percent)
+    return exam_rules.weak_topics(by_topic, failed.rules.pass_mark_percent)
 
 
 def test_study_notes_list_every_fact_with_its_source(trainee):
@@ -244,11 +244,11 @@ def test_study_notes_list_every_fact_with_its_source(trainee):
 
 def test_thousand_certification_forms_hold_no_enemies_and_cover_the_risks(bank_loaded):
     rules = db.session.get(Exam, "certification").rules
-    pool = exam.pool_for(rules, attempt_rules.published_pool(rules.blueprint.topics))
+    pool = exam_rules.pool_for(rules, attempt_rules.published_pool(rules.blueprint.topics))
     by_key = {item.key: item for item in pool}
     assert rules.blueprint.min_risk_categories >= 4
     for seed in range(1000):
-        drawn = [by_key[f.key] for f in exam.draw_form(rules.blueprint, pool,
+        drawn = [by_key[f.key] for f in exam_rules.draw_form(rules.blueprint, pool,
                                                        random.Random(seed))]
         ids = {item.question_id for item in drawn}
         assert Counter(item.topic for item in drawn) == Counter(rules.blueprint.topics)

@@ -125,7 +125,7 @@ def _login_with_token(client):
 @with_csrf
 def test_every_post_without_a_csrf_token_is_refused(app, shipped_bank):
     from quizapp.accounts import create_user
-    from quizapp.bank.store import import_bank
+    from quizapp.bank_store import import_bank
 
     import_bank(shipped_bank)
     create_user("trainee@example.com", "Tessa", PASSWORD, ["trainee", "manager", "trainer"])
@@ -143,7 +143,7 @@ def test_every_post_without_a_csrf_token_is_refused(app, shipped_bank):
 @with_csrf
 def test_the_csrf_token_outlives_the_longest_exam(app, shipped_bank):
     from quizapp.accounts import create_user
-    from quizapp.bank.store import import_bank
+    from quizapp.bank_store import import_bank
 
     import_bank(shipped_bank)
     create_user("trainee@example.com", "Tessa", PASSWORD, ["trainee"])

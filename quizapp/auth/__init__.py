@@ -26,4 +26,3 @@ def nav_links() -> list[tuple[str, str]]:
 
 
 from quizapp.auth import views  # noqa: E402,F401  (registers the routes)
-from quizapp.auth.guard import require_role  # noqa: E402,F401

@@ -2,7 +2,7 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
-from quizapp.forms import clean_text, printable
+from quizapp.validators import clean_text, printable
 
 PASSWORD_RULES = [DataRequired(), Length(min=8, max=128)]
 

@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from quizapp import exam
+from quizapp import exam_rules
 from quizapp.bank import balance, drafting, guess, lint, similar
 from quizapp.bank.model import Bank, Document, Problem, Question
 from quizapp.question_types import QUESTION_TYPES
@@ -165,12 +165,12 @@ def check_bank(bank: Bank) -> list[Problem]:
             ))
 
     pool = pool_of(published, bank.enemy_map())
-    for definition in bank.exams:
-        for message in exam.blueprint_problems(
-            definition, pool, practice_caps=definition.kind == "practice"
+    for rules in bank.exams:
+        for message in exam_rules.blueprint_problems(
+            rules, pool, practice_caps=rules.kind == "practice"
         ):
             problems.append(
-                Problem("error", f"{bank.root_name}/exams.yaml", definition.id, message)
+                Problem("error", f"{bank.root_name}/exams.yaml", rules.id, message)
             )
     return problems
 
@@ -222,16 +222,16 @@ def _fact_problems(bank: Bank) -> list[Problem]:
 
 def pool_of(
     questions: list[Question], enemies: Mapping[str, frozenset[str]] | None = None
-) -> list[exam.PoolItem]:
+) -> list[exam_rules.PoolItem]:
     """The drawing pool for checking blueprints; keys are positions, not versions.
 
     `enemies` is `Bank.enemy_map()`; without it only the enemies the questions
     declare count (the facts that link questions are not at hand).
     """
     if enemies is None:
-        enemies = exam.enemy_map((), {q.id: q.enemies for q in questions})
+        enemies = exam_rules.enemy_map((), {q.id: q.enemies for q in questions})
     return [
-        exam.PoolItem(
+        exam_rules.PoolItem(
             number, q.id, q.topic, q.safety_critical, tuple(o.id for o in q.options),
             ordered=q.ordered, risk=q.risk, practice_only=q.practice_only,
             enemies=enemies.get(q.id, frozenset()),

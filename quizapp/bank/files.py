@@ -12,7 +12,7 @@ from pathlib import Path
 
 import yaml
 
-from quizapp import exam
+from quizapp import exam_rules
 from quizapp.bank.model import (
     DIFFICULTIES,
     QUESTION_TYPES,
@@ -293,14 +293,14 @@ def load_bank(root: Path | str) -> tuple[Bank, list[Problem]]:
     out = _Collector(_relative(root / "exams.yaml", root))
     for raw in exams.get("exams") or []:
         try:
-            bank.exams.append(exam.parse_exam(raw, list(bank.topics)))
-        except exam.ExamDefinitionError as error:
+            bank.exams.append(exam_rules.parse_exam(raw, list(bank.topics)))
+        except exam_rules.ExamRulesError as error:
             out.error(str(raw.get("id", "(exam without id)")), str(error))
     if "practice" in exams:
         try:
             names = {t.id: t.name for t in bank.topics.values()}
-            bank.exams += exam.practice_exams(exams["practice"] or {}, names)
-        except exam.ExamDefinitionError as error:
+            bank.exams += exam_rules.practice_exams(exams["practice"] or {}, names)
+        except exam_rules.ExamRulesError as error:
             out.error("practice", str(error))
     problems += out.problems
     return bank, problems

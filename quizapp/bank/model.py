@@ -6,7 +6,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 
-from quizapp import exam
+from quizapp import exam_rules
 from quizapp.question_types import QUESTION_TYPES
 
 __all__ = ["QUESTION_TYPES"]  # the one list of types, owned by quizapp.question_types
@@ -173,7 +173,7 @@ class Bank:
     questions: dict[str, Question] = field(default_factory=dict)
     facts: dict[str, Fact] = field(default_factory=dict)
     conflicts: dict[str, Conflict] = field(default_factory=dict)
-    exams: list = field(default_factory=list)  # exam.ExamDefinition
+    exams: list = field(default_factory=list)  # exam_rules.ExamRules
     # Risk category id -> name, in the order of topics.yaml.
     risk_categories: dict[str, str] = field(default_factory=dict)
     minimum_scenario_share: float = 0.0
@@ -187,7 +187,7 @@ class Bank:
     def enemy_map(self) -> dict[str, frozenset[str]]:
         """Question id -> the questions it must never share a form with: those listed
         under one fact with it, and those declared on either side."""
-        return exam.enemy_map(
+        return exam_rules.enemy_map(
             (fact.questions for fact in self.facts.values()),
             {q.id: q.enemies for q in self.questions.values()},
         )

@@ -4,8 +4,8 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length
 
 from quizapp.auth.forms import PASSWORD_RULES
-from quizapp.forms import clean_text, printable
 from quizapp.models import ROLES
+from quizapp.validators import clean_text, printable
 
 
 class UserForm(FlaskForm):

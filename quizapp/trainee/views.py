@@ -6,7 +6,7 @@ from flask import abort, current_app, flash, jsonify, redirect, render_template,
 from flask_login import current_user
 from sqlalchemy import select
 
-from quizapp import attempts, certs, exam, study
+from quizapp import attempts, certs, exam_rules, study
 from quizapp.extensions import db
 from quizapp.models import Attempt, Exam, Topic, utcnow
 from quizapp.trainee import bp
@@ -61,9 +61,9 @@ def dashboard():
 @bp.get("/exams/<exam_id>")
 def briefing(exam_id: str):
     """What the exam is and what happens at time-out, before any clock starts."""
-    exam_row = db.get_or_404(Exam, exam_id)
+    exam = db.get_or_404(Exam, exam_id)
     now = utcnow()
-    status = attempts.exam_status(current_user, exam_row, now, _grace())
+    status = attempts.exam_status(current_user, exam, now, _grace())
     attempts.check_exam_lock(current_user, now, _grace(), allowed=status.open)
     return render_template("trainee/briefing.html", status=status, rules=status.rules,
                            form=ConfirmForm())
@@ -71,17 +71,17 @@ def briefing(exam_id: str):
 
 @bp.post("/exams/<exam_id>/start")
 def start(exam_id: str):
-    exam_row = db.get_or_404(Exam, exam_id)
+    exam = db.get_or_404(Exam, exam_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
     try:
-        attempt = attempts.start(current_user, exam_row, utcnow(), _grace())
+        attempt = attempts.start(current_user, exam, utcnow(), _grace())
     except attempts.NotAllowed as refusal:
         message = str(refusal)
         if refusal.opens_at:
             message += f" The next attempt opens at {refusal.opens_at:%d %b %Y, %H:%M} UTC."
         flash(message, "warning")
-        return redirect(url_for("trainee.briefing", exam_id=exam_row.id))
+        return redirect(url_for("trainee.briefing", exam_id=exam.id))
     return redirect(url_for("trainee.resume", attempt_id=attempt.id))
 
 
@@ -204,7 +204,7 @@ def result(attempt_id: int):
     now = utcnow()
     topic_names = _topic_names()
     rules = attempt.rules
-    by_topic = exam.topic_breakdown(
+    by_topic = exam_rules.topic_breakdown(
         (item.version.question.topic_id, item.mark or 0.0) for item in attempt.items
     )
     review = attempts.review_items(attempt)
@@ -214,7 +214,7 @@ def result(attempt_id: int):
     return render_template(
         "trainee/result.html", attempt=attempt, rules=rules, review=review,
         breakdown=[(name, *by_topic[t], t) for t, name in topic_names.items() if t in by_topic],
-        weak=set(exam.weak_topics(by_topic, rules.pass_mark_percent)),
+        weak=set(exam_rules.weak_topics(by_topic, rules.pass_mark_percent)),
         missed_notes=[] if review else study.notes_by_topic(
             fact.id for fact in study.missed_facts(attempt)),
         certificate=attempt.certificate, now=now, display_code=certs.display_code,

@@ -27,11 +27,6 @@ class ImportReport:
     unchanged: int = 0
     exams: list[str] = field(default_factory=list)
 
-    @property
-    def changed(self) -> bool:
-        return bool(self.added or self.new_versions or self.status_changed or self.moved
-                    or self.retired or self.exams)
-
     def summary(self) -> str:
         return (
             f"{len(self.added)} added, {len(self.new_versions)} new version(s),"
@@ -60,11 +55,11 @@ def import_bank(bank: Bank) -> ImportReport:
             report.retired.append(qid)
     _import_facts(bank)
 
-    for position, definition in enumerate(bank.exams):
-        values = {"title": definition.title, "kind": definition.kind,
-                  "definition": definition.to_dict(), "position": position}
-        if _upsert(Exam, definition.id, **values):
-            report.exams.append(definition.id)
+    for position, rules in enumerate(bank.exams):
+        values = {"title": rules.title, "kind": rules.kind,
+                  "rules_data": rules.to_dict(), "position": position}
+        if _upsert(Exam, rules.id, **values):
+            report.exams.append(rules.id)
     db.session.flush()
     return report
 

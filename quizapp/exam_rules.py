@@ -1,4 +1,4 @@
-"""The exam rules: definitions and blueprints, drawing a form, time, scoring.
+"""The exam rules: settings and blueprints, drawing a form, time, scoring, study plans.
 
 No Flask and no database here: every function takes values (a pool of questions,
 a `random.Random`, the current time) and returns values, so each rule can be
@@ -19,8 +19,8 @@ from quizapp.question_types import QUESTION_TYPES
 REVIEW_MOMENTS = ("after_finish", "after_pass", "never")
 
 
-class ExamDefinitionError(ValueError):
-    """An exam definition that cannot be used as written."""
+class ExamRulesError(ValueError):
+    """Exam rules that cannot be used as written."""
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,7 @@ class ReviewPolicy:
 
 
 @dataclass(frozen=True)
-class ExamDefinition:
+class ExamRules:
     id: str
     title: str
     kind: str  # "certification" or "practice"
@@ -76,7 +76,7 @@ class ExamDefinition:
         return self.kind == "certification"
 
     def to_dict(self) -> dict:
-        """The definition as stored with the exam in the database."""
+        """The rules as stored with the exam (and with each attempt) in the database."""
         return {
             "id": self.id,
             "title": self.title,
@@ -107,9 +107,9 @@ def _minutes(value: timedelta | None) -> int | None:
 
 
 def parse_exam(raw: Mapping, topic_ids: Sequence[str], kind: str = "certification"):
-    """Build an ExamDefinition from its file form, or raise ExamDefinitionError."""
+    """Build an ExamRules from its file form, or raise ExamRulesError."""
     if not isinstance(raw, Mapping):
-        raise ExamDefinitionError("an exam must be a mapping of settings")
+        raise ExamRulesError("an exam must be a mapping of settings")
     known = {
         "id", "title", "kind", "description", "time_limit_minutes", "pass_mark_percent",
         "require_all_safety_critical", "partial_credit", "attempts_allowed",
@@ -118,26 +118,26 @@ def parse_exam(raw: Mapping, topic_ids: Sequence[str], kind: str = "certificatio
     }
     unknown = sorted(set(raw) - known)
     if unknown:
-        raise ExamDefinitionError(f"unknown setting(s): {', '.join(unknown)}")
+        raise ExamRulesError(f"unknown setting(s): {', '.join(unknown)}")
     for key in ("id", "title", "blueprint"):
         if key not in raw:
-            raise ExamDefinitionError(f"missing '{key}'")
+            raise ExamRulesError(f"missing '{key}'")
     if raw.get("kind", kind) not in ("certification", "practice"):
-        raise ExamDefinitionError("'kind' must be certification or practice")
+        raise ExamRulesError("'kind' must be certification or practice")
     blueprint_raw = raw["blueprint"]
     if not isinstance(blueprint_raw, Mapping) or not isinstance(
         blueprint_raw.get("topics"), Mapping
     ):
-        raise ExamDefinitionError("'blueprint' needs 'topics': a mapping of topic to count")
+        raise ExamRulesError("'blueprint' needs 'topics': a mapping of topic to count")
     counts = dict(blueprint_raw["topics"])
     for topic, count in counts.items():
         if topic not in topic_ids:
-            raise ExamDefinitionError(f"blueprint names unknown topic '{topic}'")
+            raise ExamRulesError(f"blueprint names unknown topic '{topic}'")
         if not isinstance(count, int) or isinstance(count, bool) or count < 1:
-            raise ExamDefinitionError(f"blueprint count for '{topic}' must be a whole number ≥ 1")
+            raise ExamRulesError(f"blueprint count for '{topic}' must be a whole number ≥ 1")
     unknown = sorted(set(blueprint_raw) - {"topics", "min_safety_critical", "min_risk_categories"})
     if unknown:
-        raise ExamDefinitionError(f"unknown blueprint setting(s): {', '.join(unknown)}")
+        raise ExamRulesError(f"unknown blueprint setting(s): {', '.join(unknown)}")
     blueprint = Blueprint(
         counts,
         _whole(blueprint_raw, "min_safety_critical", 0, low=0),
@@ -150,13 +150,13 @@ def parse_exam(raw: Mapping, topic_ids: Sequence[str], kind: str = "certificatio
     )
     for moment in (review.correct_answers, review.explanations):
         if moment not in REVIEW_MOMENTS:
-            raise ExamDefinitionError(
+            raise ExamRulesError(
                 f"review moment '{moment}' is not one of {', '.join(REVIEW_MOMENTS)}"
             )
     time_limit = raw.get("time_limit_minutes")
     attempts = raw.get("attempts_allowed")
     validity = raw.get("certificate_validity_months")
-    return ExamDefinition(
+    return ExamRules(
         id=str(raw["id"]),
         title=str(raw["title"]),
         kind=str(raw.get("kind", kind)),
@@ -176,8 +176,8 @@ def parse_exam(raw: Mapping, topic_ids: Sequence[str], kind: str = "certificatio
     )
 
 
-def definition_from_dict(stored: Mapping) -> ExamDefinition:
-    """Rebuild a definition saved with `ExamDefinition.to_dict` (already checked)."""
+def rules_from_dict(stored: Mapping) -> ExamRules:
+    """Rebuild rules saved with `ExamRules.to_dict` (already checked)."""
     return parse_exam(stored, list(stored["blueprint"]["topics"]))
 
 
@@ -187,16 +187,16 @@ def _whole(raw: Mapping, key: str, default, low: int, high: int | None = None) -
         high is not None and value > high
     ):
         bounds = f"from {low} to {high}" if high is not None else f"≥ {low}"
-        raise ExamDefinitionError(f"'{key}' must be a whole number {bounds}")
+        raise ExamRulesError(f"'{key}' must be a whole number {bounds}")
     return value
 
 
-def practice_exams(raw: Mapping, topics: Mapping[str, str]) -> list[ExamDefinition]:
+def practice_exams(raw: Mapping, topics: Mapping[str, str]) -> list[ExamRules]:
     """One untimed practice exam per topic (`topics` maps id to name)."""
     size = _whole(raw, "questions", 10, low=1)
     pass_mark = _whole(raw, "pass_mark_percent", 80, low=0, high=100)
     return [
-        ExamDefinition(
+        ExamRules(
             id=f"practice-{topic_id}",
             title=f"Practice: {name}",
             kind="practice",
@@ -263,24 +263,24 @@ def enemy_map(
     return {qid: frozenset(found) for qid, found in enemies.items()}
 
 
-def pool_for(definition: ExamDefinition, pool: Sequence[PoolItem]) -> list[PoolItem]:
+def pool_for(rules: ExamRules, pool: Sequence[PoolItem]) -> list[PoolItem]:
     """The part of the pool an exam may draw from: certification never draws the
     practice-only questions (true/false, "which article said ...")."""
-    if definition.kind == "certification":
+    if rules.kind == "certification":
         return [item for item in pool if not item.practice_only]
     return list(pool)
 
 
 def blueprint_problems(
-    definition: ExamDefinition, pool: Sequence[PoolItem], practice_caps: bool = False
+    rules: ExamRules, pool: Sequence[PoolItem], practice_caps: bool = False
 ) -> list[str]:
     """Say why the pool cannot fill the blueprint; an empty list means it can.
 
     A practice exam takes whatever its topic has (`practice_caps`), so only an empty
     topic is a problem there.
     """
-    pool = pool_for(definition, pool)
-    blueprint = definition.blueprint
+    pool = pool_for(rules, pool)
+    blueprint = rules.blueprint
     problems = []
     by_topic = Counter(item.topic for item in pool)
     reachable_safety = 0
@@ -289,7 +289,7 @@ def blueprint_problems(
         have = by_topic[topic]
         if have == 0 or (have < wanted and not practice_caps):
             problems.append(
-                f"exam '{definition.id}' needs {wanted} question(s) on topic '{topic}'"
+                f"exam '{rules.id}' needs {wanted} question(s) on topic '{topic}'"
                 f" but the bank has {have} published"
             )
         safety_here = [i for i in pool if i.topic == topic and i.safety_critical]
@@ -297,12 +297,12 @@ def blueprint_problems(
         reachable_risks |= {i.risk for i in safety_here if i.risk}
     if reachable_safety < blueprint.min_safety_critical:
         problems.append(
-            f"exam '{definition.id}' needs {blueprint.min_safety_critical}"
+            f"exam '{rules.id}' needs {blueprint.min_safety_critical}"
             f" safety-critical question(s) but its topics can supply only {reachable_safety}"
         )
     if len(reachable_risks) < blueprint.min_risk_categories:
         problems.append(
-            f"exam '{definition.id}' needs safety-critical questions of"
+            f"exam '{rules.id}' needs safety-critical questions of"
             f" {blueprint.min_risk_categories} risk categories but its topics cover only"
             f" {len(reachable_risks)}"
         )
@@ -311,7 +311,7 @@ def blueprint_problems(
         try:
             draw_form(blueprint, pool, random.Random(0))
         except DrawError as error:
-            problems.append(f"exam '{definition.id}': {error}")
+            problems.append(f"exam '{rules.id}': {error}")
     return problems
 
 
@@ -432,18 +432,18 @@ def finish_time(now: datetime, deadline: datetime | None) -> datetime:
 
 
 def next_attempt_opens(
-    definition: ExamDefinition, finished_times: Sequence[datetime], now: datetime
+    rules: ExamRules, finished_times: Sequence[datetime], now: datetime
 ) -> tuple[bool, datetime | None, str]:
     """Say whether a new attempt may start now, and if not, when and why.
 
     Returns (allowed, opens_at, reason); `opens_at` is None when it never opens.
     """
-    if definition.attempts_allowed is not None and len(finished_times) >= (
-        definition.attempts_allowed
+    if rules.attempts_allowed is not None and len(finished_times) >= (
+        rules.attempts_allowed
     ):
-        return False, None, f"All {definition.attempts_allowed} attempts have been used."
-    if finished_times and definition.retake_wait:
-        opens_at = max(finished_times) + definition.retake_wait
+        return False, None, f"All {rules.attempts_allowed} attempts have been used."
+    if finished_times and rules.retake_wait:
+        opens_at = max(finished_times) + rules.retake_wait
         if now < opens_at:
             return False, opens_at, "The wait between attempts has not passed yet."
     return True, None, ""
@@ -470,10 +470,10 @@ class Result:
     by_topic: dict[str, tuple[float, int]]  # topic -> (marks earned, questions)
 
 
-def score(items: Sequence[ScoredItem], definition: ExamDefinition) -> Result:
+def score(items: Sequence[ScoredItem], rules: ExamRules) -> Result:
     """Mark every item and decide pass or fail, with the reasons for a fail."""
     marks = tuple(
-        QUESTION_TYPES[i.question_type].score(i.selected, i.correct, definition.partial_credit)
+        QUESTION_TYPES[i.question_type].score(i.selected, i.correct, rules.partial_credit)
         for i in items
     )
     earned = sum(Fraction(m).limit_denominator(1000) for m in marks)
@@ -481,15 +481,15 @@ def score(items: Sequence[ScoredItem], definition: ExamDefinition) -> Result:
     percent = float(earned * 100 / total) if total else 0.0
     reasons = []
     # Compare exact fractions so 24/30 is exactly 80% and passes an 80% mark.
-    if total == 0 or earned * 100 < definition.pass_mark_percent * total:
+    if total == 0 or earned * 100 < rules.pass_mark_percent * total:
         reasons.append(
             f"The score of {percent:.0f}% is below the pass mark of"
-            f" {definition.pass_mark_percent}%."
+            f" {rules.pass_mark_percent}%."
         )
     missed_safety = sum(
         1 for item, mark in zip(items, marks, strict=True) if item.safety_critical and mark < 1
     )
-    if definition.require_all_safety_critical and missed_safety:
+    if rules.require_all_safety_critical and missed_safety:
         subject = ("1 safety-critical question was" if missed_safety == 1
                    else f"{missed_safety} safety-critical questions were")
         reasons.append(f"{subject} not answered correctly; every one must be.")
