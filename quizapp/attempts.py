@@ -394,7 +394,7 @@ def save_answer(
     if check:
         values["locked"] = True
         values["mark"] = question_type.score(
-            response_list, correct_options(content), rules.partial_credit
+            response_list, item.version.correct_ids, rules.partial_credit
         )
     # FOR SHARE (PostgreSQL; SQLite serialises writers anyway): a finish that has
     # claimed the attempt makes this wait, then match nothing; a save holding the lock
@@ -423,10 +423,6 @@ def save_answer(
     for name, value in values.items():
         set_committed_value(item, name, value)
     return item
-
-
-def correct_options(content: dict) -> frozenset[str]:
-    return frozenset(o["id"] for o in content["options"] if o["correct"])
 
 
 def finish(attempt: Attempt, now: datetime) -> Attempt:
@@ -464,7 +460,7 @@ def finish(attempt: Attempt, now: datetime) -> Attempt:
             topic=item.version.question.topic_id,
             safety_critical=content["safety_critical"],
             selected=tuple(item.response or ()),
-            correct=correct_options(content),
+            correct=item.version.correct_ids,
         ))
     result = exam_rules.score(scored, rules)
     for item, mark in zip(items, result.marks, strict=True):
@@ -518,6 +514,7 @@ class ShownItem:
     explanation: str | None
     citations: tuple[str, ...]
     safety_critical: bool
+    revealed: bool  # whether the key, the marks and the rationales may be shown
 
 
 def shown_item(
@@ -551,6 +548,7 @@ def shown_item(
         explanation=content["explanation"] if explain else None,
         citations=citation_labels(content, titles) if explain else (),
         safety_critical=content["safety_critical"],
+        revealed=reveal,
     )
 
 

@@ -177,6 +177,10 @@ class QuestionVersion(db.Model):
 
     question: Mapped[Question] = relationship(back_populates="versions", lazy="joined")
 
+    @property
+    def correct_ids(self) -> frozenset[str]:
+        return self.as_bank_question().correct_ids
+
     def as_bank_question(self) -> BankQuestion:
         return BankQuestion.from_content(
             self.question_id, self.question.topic_id, self.question.status, self.content

@@ -24,8 +24,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from conftest import PASSWORD, make_app
 from playwright.sync_api import Browser, Page, sync_playwright
+from support import PASSWORD, make_app
 from werkzeug.serving import make_server
 
 from quizapp.bank_store import import_bank

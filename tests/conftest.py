@@ -6,85 +6,12 @@ TEST_DATABASE_URL is set, that PostgreSQL database emptied before and after.
 
 from __future__ import annotations
 
-import functools
-import os
-from pathlib import Path
-
 import pytest
-from flask.testing import FlaskClient
-from sqlalchemy import create_engine, select, text
-from sqlalchemy.engine import make_url
+from support import BANK_PATH, PASSWORD, PEOPLE, make_app
 
-from quizapp import create_app
 from quizapp.bank import load_bank
 from quizapp.bank_store import import_bank
 from quizapp.extensions import db
-from quizapp.models import User
-
-BANK_PATH = Path(__file__).resolve().parent.parent / "question_bank"
-PASSWORD = "correct horse battery"
-PEOPLE = {
-    "trainee": ("trainee@example.com", "Tessa Trainee", ("trainee",)),
-    "other": ("other@example.com", "Oscar Other", ("trainee",)),
-    "trainer": ("trainer@example.com", "Tom Trainer", ("trainer",)),
-    "manager": ("manager@example.com", "Maya Manager", ("manager",)),
-    "admin": ("admin@example.com", "Alex Admin", ("admin",)),
-}
-
-
-def _database_url(tmp_path: Path) -> str:
-    url = os.environ.get("TEST_DATABASE_URL")
-    if not url:
-        return f"sqlite:///{tmp_path / 'test.sqlite3'}"
-    worker = os.environ.get("PYTEST_XDIST_WORKER")
-    return _worker_database(url, worker) if worker else url
-
-
-@functools.cache
-def _worker_database(url: str, worker: str) -> str:
-    """Each pytest-xdist worker gets a PostgreSQL database of its own beside the given
-    one (quizapp_test_gw0, ...), made on first use."""
-    base = make_url(url)
-    name = f"{base.database}_{worker}"
-    engine = create_engine(base, isolation_level="AUTOCOMMIT")
-    with engine.connect() as connection:
-        exists = connection.scalar(text("SELECT 1 FROM pg_database WHERE datname = :name"),
-                                   {"name": name})
-        if not exists:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-    engine.dispose()
-    return base.set(database=name).render_as_string(hide_password=False)
-
-
-class RequestScopedClient(FlaskClient):
-    """Run each request in an app context of its own, as a real server does.
-
-    The fixtures keep an app context open for the test's own database work; without
-    this, requests would share it, and with it `g` and the database session.
-    """
-
-    def open(self, *args, **kwargs):
-        with self.application.app_context():
-            return super().open(*args, **kwargs)
-
-
-def make_app(tmp_path: Path, **overrides):
-    config = {
-        "TESTING": True,
-        "SECRET_KEY": "test-secret",
-        "SQLALCHEMY_DATABASE_URI": _database_url(tmp_path),
-        "WTF_CSRF_ENABLED": False,
-        "ALLOW_SELF_REGISTRATION": True,
-        "SESSION_COOKIE_SECURE": False,
-        "QUESTION_BANK_PATH": str(BANK_PATH),
-        "EXAM_GRACE_SECONDS": 30,
-        # One round of hashing: scrypt's cost is for attackers, not for a test suite.
-        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1",
-    }
-    config.update(overrides)
-    app = create_app(config)
-    app.test_client_class = RequestScopedClient
-    return app
 
 
 @pytest.fixture
@@ -156,7 +83,3 @@ class AuthActions:
 @pytest.fixture
 def auth(client, users):
     return AuthActions(client)
-
-
-def user_by_email(email: str) -> User:
-    return db.session.scalar(select(User).where(User.email == email))

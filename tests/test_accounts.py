@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from conftest import PASSWORD, user_by_email
 from sqlalchemy import func, select
+from support import PASSWORD, user_by_email
 
 from quizapp.extensions import db
 from quizapp.models import User
@@ -96,7 +96,7 @@ def test_registration_refuses_bad_input_and_changes_nothing(client, users):
 
 
 def test_registration_can_be_switched_off(tmp_path):
-    from conftest import make_app
+    from support import make_app
 
     app = make_app(tmp_path, ALLOW_SELF_REGISTRATION=False)
     assert app.test_client().get("/auth/register").status_code == 404

@@ -7,7 +7,7 @@ and whole banks: one written with cues fails `check_bank`, one without passes.
 from __future__ import annotations
 
 import pytest
-from conftest import make_app
+from support import make_app
 from test_bank_schema import make_question, write_bank
 
 from quizapp.bank import Bank, check_bank, guess

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import BANK_PATH
+from support import BANK_PATH
 
 from quizapp.bank import load_bank
 from quizapp.bank.check import copied_wording, read_sources

@@ -7,7 +7,7 @@ import re
 import shutil
 
 import yaml
-from conftest import BANK_PATH
+from support import BANK_PATH
 
 from quizapp.bank import balance, check_bank, guess, load_bank, similar
 from quizapp.bank.files import FACT_KEYS, QUESTION_KEYS

@@ -15,10 +15,10 @@ import re
 import browser_support
 import pytest
 from browser_support import module_app, new_page, serve
-from conftest import PASSWORD
 from helpers import items, right_answer, tokens
 from playwright.sync_api import expect
 from sqlalchemy import select
+from support import PASSWORD
 
 from quizapp.accounts import create_user
 from quizapp.extensions import db

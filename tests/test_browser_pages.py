@@ -33,10 +33,10 @@ from browser_support import (
     save_screenshot,
     serve,
 )
-from conftest import PASSWORD
 from flask import url_for
 from helpers import right_answer, tokens, wrong_answer
 from sqlalchemy import select
+from support import PASSWORD
 
 from quizapp.accounts import create_user
 from quizapp.extensions import db

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from conftest import make_app
 from sqlalchemy import inspect, text
+from support import make_app
 
 from quizapp import create_app
 from quizapp.config import from_environment

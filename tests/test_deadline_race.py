@@ -13,9 +13,9 @@ import urllib.parse
 import urllib.request
 
 import pytest
-from conftest import PASSWORD
 from helpers import items, right_answer, tokens
 from sqlalchemy import select
+from support import PASSWORD
 from werkzeug.serving import make_server
 
 from quizapp import attempts

@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import BANK_PATH
+from support import BANK_PATH
 
 from quizapp.bank import load_bank
 from quizapp.bank.documents import (

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import BANK_PATH
+from support import BANK_PATH
 
 from quizapp.bank import load_bank
 from quizapp.bank.check import check_question

@@ -7,10 +7,10 @@ from datetime import timedelta
 
 import pytest
 import time_machine
-from conftest import PASSWORD, make_app, user_by_email
 from flask import url_for
 from helpers import attempt, items, start
 from sqlalchemy import func, select
+from support import PASSWORD, make_app, user_by_email
 
 from quizapp.extensions import db
 from quizapp.models import User
