@@ -18,6 +18,7 @@ from quizapp.models import User
 
 BANK_PATH = Path(__file__).resolve().parent.parent / "question_bank"
 PASSWORD = "correct horse battery"
+DATABASE_FILE = "test.sqlite3"
 PEOPLE = {
     "trainee": ("trainee@example.com", "Tessa Trainee", ("trainee",)),
     "other": ("other@example.com", "Oscar Other", ("trainee",)),
@@ -30,7 +31,7 @@ PEOPLE = {
 def _database_url(tmp_path: Path) -> str:
     url = os.environ.get("TEST_DATABASE_URL")
     if not url:
-        return f"sqlite:///{tmp_path / 'test.sqlite3'}"
+        return f"sqlite:///{tmp_path / DATABASE_FILE}"
     worker = os.environ.get("PYTEST_XDIST_WORKER")
     return _worker_database(url, worker) if worker else url
 
