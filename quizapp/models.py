@@ -112,7 +112,12 @@ class Document(db.Model):
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     title: Mapped[str] = mapped_column(String(300))
     short_title: Mapped[str] = mapped_column(String(200))
-    sections: Mapped[list] = mapped_column(JSON)
+    sections: Mapped[list] = mapped_column(JSON)  # the headings a citation may name
+    # A document a trainer uploaded keeps its text: [{heading, text, fingerprint}], in
+    # the order of `sections`. The shipped articles are not stored (not ours to copy).
+    texts: Mapped[list | None] = mapped_column(JSON)
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    uploaded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Topic(db.Model):
@@ -150,8 +155,15 @@ class Question(db.Model):
 
     id: Mapped[str] = mapped_column(String(60), primary_key=True)
     topic_id: Mapped[str] = mapped_column(ForeignKey("topic.id"))
+    # draft -> review -> published -> retired (see quizapp.studio.TRANSITIONS)
     status: Mapped[str] = mapped_column(String(20), default="published")
     current_version: Mapped[int] = mapped_column(default=1)
+    # The content hash `bank import` last wrote; a latest version with another hash
+    # was edited in the app since, and import leaves it alone unless told otherwise.
+    imported_hash: Mapped[str | None] = mapped_column(String(64))
+    # Raised when something it rests on changed (a cited section was edited).
+    needs_review: Mapped[bool] = mapped_column(default=False)
+    review_reason: Mapped[str | None] = mapped_column(Text)
 
     topic: Mapped[Topic] = relationship()
     versions: Mapped[list[QuestionVersion]] = relationship(
@@ -160,7 +172,17 @@ class Question(db.Model):
 
     @property
     def latest(self) -> QuestionVersion:
+        """The live version: the one drawn into new attempts."""
         return next(v for v in self.versions if v.version == self.current_version)
+
+    @property
+    def newest(self) -> QuestionVersion:
+        """The last version saved; newer than `latest` while an edit awaits approval."""
+        return self.versions[-1]
+
+    @property
+    def pending_edit(self) -> bool:
+        return self.newest.version > self.current_version
 
 
 class QuestionVersion(db.Model):
@@ -174,6 +196,12 @@ class QuestionVersion(db.Model):
     content: Mapped[dict] = mapped_column(JSON)
     content_hash: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))  # None: from files
+    note: Mapped[str | None] = mapped_column(Text)  # what changed and why
+    # The key of an earlier version was wrong; finished attempts may be regraded.
+    key_correction: Mapped[bool] = mapped_column(default=False)
+
+    author: Mapped[User | None] = relationship()
 
     question: Mapped[Question] = relationship(back_populates="versions", lazy="joined")
 
@@ -225,6 +253,9 @@ class Attempt(db.Model):
     score_percent: Mapped[float | None]
     passed: Mapped[bool | None]
     fail_reasons: Mapped[list | None] = mapped_column(JSON)
+    # Set when a regrade turned a pass into a fail: a manager decides about the
+    # certificate; nothing is revoked silently.
+    needs_decision: Mapped[str | None] = mapped_column(Text)
 
     user: Mapped[User] = relationship()
     exam: Mapped[Exam] = relationship()
@@ -278,6 +309,21 @@ class AttemptItem(db.Model):
     @property
     def answered(self) -> bool:
         return bool(self.response)
+
+
+class AuditEvent(db.Model):
+    """Who changed what, when: one trail for questions, attempts, people and
+    certificates. `subject` names the thing, as "question:mech-001" or "attempt:12"."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    subject: Mapped[str] = mapped_column(String(100), index=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    message: Mapped[str] = mapped_column(Text, default="")
+    data: Mapped[dict | None] = mapped_column(JSON)
+
+    actor: Mapped[User | None] = relationship()
 
 
 class Certificate(db.Model):

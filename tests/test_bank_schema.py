@@ -237,7 +237,7 @@ SCHEMA_CASES = [
     pytest.param(make_question, _set("difficulty", "tricky"), "mech-901",
                  "'difficulty' must be one of easy, medium, hard", id="bad-difficulty"),
     pytest.param(make_question, _set("status", "archived"), "mech-901",
-                 "'status' must be one of published, draft, retired", id="bad-status"),
+                 "'status' must be one of draft, review, published, retired", id="bad-status"),
     pytest.param(make_question, _set("safety_critical", "yes"), "mech-901",
                  "'safety_critical' must be true or false", id="mistyped-flag"),
     pytest.param(make_question, _option(2, correct=True), "mech-901",

@@ -11,7 +11,7 @@ from quizapp.question_types import QUESTION_TYPES
 
 __all__ = ["QUESTION_TYPES"]  # the one list of types, owned by quizapp.question_types
 DIFFICULTIES = ("easy", "medium", "hard")
-STATUSES = ("published", "draft", "retired")
+STATUSES = ("draft", "review", "published", "retired")
 
 
 @dataclass(frozen=True)
