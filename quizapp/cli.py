@@ -13,11 +13,11 @@ from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import func, select
 
-from quizapp import accounts, attempts, demo
-from quizapp.bank import check_bank, guess, load_bank, write_questions
+from quizapp import accounts, attempts, demo, exchange
+from quizapp.bank import check_bank, guess, load_bank
 from quizapp.bank.check import copied_wording, read_sources
 from quizapp.bank.coverage import summary
-from quizapp.bank_store import export_json, import_bank, stored_questions
+from quizapp.bank_store import export_json, import_bank
 from quizapp.extensions import db
 from quizapp.models import ROLES, User, utcnow
 
@@ -72,8 +72,22 @@ def bank_check(path, sources):
 
 @bank_cli.command("import")
 @click.option("--path", help="The bank folder (default: the configured question_bank).")
-def bank_import(path):
-    """Load the bank files into the database (safe to run again)."""
+@click.option("--format", "fmt", type=click.Choice(["files", "csv"]), default="files",
+              show_default=True, help="files: the bank folder; csv: one CSV file (FILE).")
+@click.option("--overwrite-app-edits", is_flag=True,
+              help="Replace questions edited in the app since the last import by the"
+                   " files' version (the edits stay in their history).")
+@click.argument("file", required=False, type=click.Path(dir_okay=False))
+def bank_import(path, fmt, overwrite_app_edits, file):
+    """Load the bank files (or a CSV FILE) into the database (safe to run again).
+
+    A question edited in the app since the last import is reported and left as it
+    is, unless --overwrite-app-edits."""
+    if fmt == "csv":
+        _import_csv(file, overwrite_app_edits)
+        return
+    if file:
+        raise click.UsageError("FILE is for --format csv; give a bank folder with --path.")
     bank, problems = _checked_bank(path)
     errors = [p for p in problems if p.level == "error"]
     if errors:
@@ -81,27 +95,67 @@ def bank_import(path):
             click.echo(str(problem), err=True)
         click.echo("Nothing imported: fix the errors above (see `bank check`).", err=True)
         sys.exit(1)
-    report = import_bank(bank)
+    report = import_bank(bank, overwrite=overwrite_app_edits)
     db.session.commit()
+    _echo_report(report)
+
+
+def _import_csv(file: str | None, overwrite: bool) -> None:
+    if not file:
+        raise click.UsageError("Give the CSV file: bank import --format csv FILE.")
+    try:
+        data = Path(file).read_bytes()
+    except OSError as error:
+        raise click.ClickException(f"Cannot read {file}: {error.strerror}.") from error
+    preview, report = exchange.import_csv(data, author=None, overwrite=overwrite,
+                                          source=Path(file).name)
+    for problem in (*preview.errors, *preview.warnings):
+        click.echo(str(problem), err=True)
+    if report is None:
+        click.echo("Nothing imported: every row must be valid (fix the errors above).",
+                   err=True)
+        sys.exit(1)
+    db.session.commit()
+    _echo_report(report)
+
+
+def _echo_report(report) -> None:
     click.echo(f"Imported: {report.summary()}.")
+    if report.kept_app_edits:
+        click.echo("Edited in the app since the last import, so left as the app has them"
+                   " (the files differ; --overwrite-app-edits replaces them):")
+        for qid in report.kept_app_edits:
+            click.echo(f"  {qid}")
 
 
 @bank_cli.command("export")
-@click.option("--format", "fmt", type=click.Choice(["files", "json"]), required=True)
-@click.option("--out", help="files: the bank folder to write; json: a file (default stdout).")
+@click.option("--format", "fmt", type=click.Choice(["files", "json", "gift", "csv"]),
+              required=True)
+@click.option("--out", help="files: the bank folder to write; json, gift, csv: a file"
+                            " (default stdout).")
 def bank_export(fmt, out):
-    """Write the database's bank back to files, or to one JSON document."""
-    if fmt == "json":
-        text = json.dumps(export_json(), indent=2, ensure_ascii=False)
-        if out:
-            Path(out).write_text(text + "\n", encoding="utf-8")
-            click.echo(f"Wrote {out}.")
+    """Write the database's bank as bank files, JSON, GIFT (Moodle) or CSV."""
+    try:
+        if fmt == "files":
+            count = exchange.write_folder(_bank_path(out))
+            click.echo(f"Wrote {count} questions to {_bank_path(out)}.")
+            return
+        if fmt == "json":
+            text = json.dumps(export_json(), indent=2, ensure_ascii=False) + "\n"
         else:
-            click.echo(text)
+            text = exchange.gift_text() if fmt == "gift" else exchange.csv_text()
+    except exchange.ExchangeError as error:
+        raise click.ClickException(str(error)) from error
+    if not out:
+        click.echo(text, nl=False)
         return
-    questions = [q for q, _version in stored_questions(include_retired=True)]
-    written = write_questions(questions, _bank_path(out))
-    click.echo(f"Wrote {len(questions)} questions to {len(written)} file(s).")
+    try:
+        # CSV with a byte order mark, so that spreadsheets open it as UTF-8.
+        Path(out).write_text(text, encoding="utf-8-sig" if fmt == "csv" else "utf-8",
+                             newline="")
+    except OSError as error:
+        raise click.ClickException(f"Cannot write {out}: {error.strerror}.") from error
+    click.echo(f"Wrote {out}.")
 
 
 @bank_cli.command("stats")

@@ -18,10 +18,14 @@ axe-core comes from the `axe-playwright-python` package, which carries its own c
 
 from __future__ import annotations
 
+import csv
+import io
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
+from io import BytesIO
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import browser_support
@@ -36,14 +40,17 @@ from browser_support import (
 from flask import url_for
 from helpers import right_answer, tokens, wrong_answer
 from sqlalchemy import select
-from support import PASSWORD
+from support import BANK_PATH, PASSWORD
 
 from quizapp.accounts import create_user
+from quizapp.bank import load_bank
+from quizapp.bank.csv_exchange import to_csv
 from quizapp.extensions import db
 from quizapp.models import (
     Attempt,
     AttemptItem,
     Certificate,
+    Document,
     Question,
     QuestionVersion,
     Topic,
@@ -69,6 +76,7 @@ PEOPLE = {
     "trainer": ("trainer@example.com", "Tom Trainer", ("trainer",)),
     "manager": ("manager@example.com", "Maya Manager", ("manager",)),
     "admin": ("admin@example.com", "Alex Admin", ("admin",)),
+    "regraded": ("rhiannon@example.com", "Rhiannon Regraded", ("trainee",)),
 }
 VISITOR = "visitor"
 
@@ -178,6 +186,76 @@ class World:
     def first_topic(self) -> str:
         return db.session.scalars(select(Topic.id).order_by(Topic.position)).first()
 
+    @cached_property
+    def studio_edit(self) -> str:
+        """A published question with an edit awaiting approval (two versions to compare,
+        an entry in the review queue)."""
+        import dataclasses
+
+        from quizapp import studio
+
+        question_id = "consult-002"
+        trainer = db.session.scalar(select(User).where(User.email == PEOPLE["trainer"][0]))
+        data = studio.editor_input(studio.get_question(question_id))
+        studio.save_question(trainer, dataclasses.replace(
+            data, explanation=data.explanation + " Ask about earlier treatments too.",
+            note="Add what to ask about earlier treatments."), question_id)
+        db.session.commit()
+        return question_id
+
+    @cached_property
+    def regrade(self) -> dict:
+        """Two keys corrected on safety-critical questions "regraded" answered rightly:
+        the first regrade applied (the pass became a fail awaiting a decision), the
+        second still to preview."""
+        import hashlib
+        import json
+
+        from quizapp import regrade
+        from quizapp.models import utcnow
+
+        attempt_id = self._take("regraded", "certification")
+        corrected = []
+        for item in [i for i in self._items(attempt_id) if i.version.content["safety_critical"]
+                     and i.version.content["type"] == "single"][:2]:
+            content = json.loads(json.dumps(item.version.content))
+            for option in content["options"]:
+                option["correct"] = not option["correct"] and option["id"] == wrong_answer(
+                    item)[0]
+            question = item.version.question
+            question.versions.append(QuestionVersion(
+                version=question.newest.version + 1, content=content, key_correction=True,
+                content_hash=hashlib.sha256(json.dumps(content).encode()).hexdigest(),
+                note="The guideline was misread when this question was written; the key"
+                     " now follows section 4.2 of the protocol."))
+            question.current_version = question.newest.version
+            db.session.commit()
+            corrected.append((question.id, question.current_version))
+        manager = db.session.scalar(select(User).where(User.email == PEOPLE["manager"][0]))
+        first = regrade.preview(*corrected[0])
+        regrade.apply(*corrected[0], manager, first.attempt_ids, utcnow())
+        question_id, version = corrected[1]
+        return {"attempt_id": attempt_id, "question_id": question_id, "version": version}
+
+    @cached_property
+    def uploaded_document(self) -> str:
+        """A training document uploaded by the trainer, with its drafts saved."""
+        from quizapp import sources
+
+        text = (Path(__file__).parent / "fixtures" / "numbing_protocol.md").read_bytes()
+        client = self.client("trainer")
+        response = client.post("/trainer/sources", data={"file": (BytesIO(text), "sheet.md")},
+                               content_type="multipart/form-data")
+        assert response.status_code == 302, response.get_data(as_text=True)[:500]
+        document_id = response.location.rsplit("/", 1)[-1]
+        document = db.session.get(Document, document_id)
+        offered = sources.proposals(document, "treatment-day")
+        response = client.post(f"/trainer/documents/{document_id}/drafts", data={
+            "topic": "treatment-day", "fingerprint": sources.texts_fingerprint(document),
+            "picks": [str(n) for n in range(1, len(offered) + 1)]})
+        assert response.status_code == 302, response.get_data(as_text=True)[:500]
+        return document_id
+
 
 # --- The registry -------------------------------------------------------------------
 
@@ -230,6 +308,19 @@ def _send_empty_form(page):
     assert page.locator(".error").count() > 0
 
 
+def _preview_a_csv_with_a_bad_row(page):
+    rows = list(csv.reader(io.StringIO(to_csv(list(load_bank(BANK_PATH)[0].questions.values())
+                                              [:4]))))
+    rows[2][rows[0].index("correct")] = "z"
+    out = io.StringIO()
+    csv.writer(out).writerows(rows)
+    page.set_input_files("#csv-file", files=[{"name": "questions.csv", "mimeType": "text/csv",
+                                              "buffer": out.getvalue().encode()}])
+    page.locator("main form[action$='/exchange/csv'] button[type=submit]").click()
+    page.wait_for_load_state()
+    assert page.locator("p.error").count() > 0
+
+
 PAGES = [
     # Anyone
     Page("public.index", VISITOR),
@@ -276,6 +367,36 @@ PAGES = [
     # Trainers
     Page("trainer.questions", "trainer"),
     Page("trainer.question", "trainer", lambda w: {"question_id": w.long_question}),
+    # The studio: browser (filtered), editor, preview, history, review queue
+    Page("trainer.questions", "trainer", lambda w: {"topic": w.first_topic, "q": "skin"},
+         variant="filtered"),
+    Page("trainer.new_question", "trainer"),
+    Page("trainer.new_question", "trainer", lambda w: {"topic": w.first_topic},
+         variant="editor"),
+    Page("trainer.new_question", "trainer", lambda w: {"topic": w.first_topic},
+         variant="errors", then=_send_empty_form),
+    Page("trainer.edit_question", "trainer", lambda w: {"question_id": w.long_question}),
+    Page("trainer.preview", "trainer", lambda w: {"question_id": w.long_question}),
+    Page("trainer.preview", "trainer",
+         lambda w: {"question_id": w.long_question, "mode": "practice"}, variant="practice"),
+    Page("trainer.history", "trainer", lambda w: {"question_id": w.studio_edit}),
+    Page("trainer.question", "trainer", lambda w: {"question_id": w.studio_edit},
+         variant="pending"),
+    Page("trainer.review_queue", "trainer", needs=("studio_edit",)),
+    # Sources and exchange: documents, one uploaded with its drafts, a section's
+    # editor, proposals; the exchange page and a CSV preview with row errors
+    Page("trainer.sources", "trainer"),
+    Page("trainer.sources", "trainer", variant="errors", then=_send_empty_form),
+    Page("trainer.document", "trainer", lambda w: {"document_id": w.uploaded_document}),
+    Page("trainer.document", "trainer", lambda w: {"document_id": "doc-002"},
+         variant="shipped"),
+    Page("trainer.edit_section", "trainer",
+         lambda w: {"document_id": w.uploaded_document, "number": 2}),
+    Page("trainer.document_drafts", "trainer",
+         lambda w: {"document_id": w.uploaded_document, "topic": "treatment-day"}),
+    Page("trainer.exchange", "trainer"),
+    Page("trainer.exchange", "trainer", variant="csv-preview-errors",
+         then=_preview_a_csv_with_a_bad_row),
     Page("manager.users", "trainer", variant="forbidden", status=403),
     # Managers and admins
     Page("manager.users", "manager", needs=("passed", "failed")),
@@ -283,6 +404,13 @@ PAGES = [
     Page("manager.new_user", "manager", variant="errors", then=_send_empty_form),
     Page("manager.new_user", "admin", variant="admin"),
     Page(None, "manager", variant="404-signed-in", path="/manager/nothing-here", status=404),
+    # A regrade after a key correction: the list (with a decision to make), a preview,
+    # and the result of the attempt it turned into a fail
+    Page("manager.regrades", "manager", needs=("regrade",)),
+    Page("manager.regrade_preview", "manager",
+         lambda w: {k: w.regrade[k] for k in ("question_id", "version")}),
+    Page("trainee.result", "regraded", lambda w: {"attempt_id": w.regrade["attempt_id"]},
+         variant="regraded"),
 ]
 
 # GET endpoints that never render a page of their own, and why. POST-only endpoints
@@ -291,6 +419,9 @@ PAGES = [
 NOT_PAGES = {
     "static": "serves files (CSS, JavaScript), not pages",
     "trainee.resume": "only redirects: to the question the trainee was on, or the result",
+    "trainer.download_bank": "a file to download: the bank folder as a zip",
+    "trainer.download_gift": "a file to download: GIFT text for Moodle",
+    "trainer.download_csv": "a file to download: the questions as CSV",
 }
 
 

@@ -11,17 +11,23 @@ ROLE_HOMES = {
     "manager": ("manager.users", "People"),
     "admin": ("manager.users", "People"),
 }
-
+# Further pages in the menu, after the start page of the role.
+ROLE_MORE_LINKS = {
+    "manager": [("manager.regrades", "Regrades")],
+    "admin": [("manager.regrades", "Regrades")],
+}
 
 
 def nav_links() -> list[tuple[str, str]]:
-    """The signed-in person's start pages, one per role, without repeats."""
+    """The signed-in person's pages, by role, without repeats."""
     from flask_login import current_user
 
     links = []
-    for role, link in ROLE_HOMES.items():
-        if current_user.has_role(role) and link not in links:
-            links.append(link)
+    for role, home in ROLE_HOMES.items():
+        if current_user.has_role(role):
+            for link in [home, *ROLE_MORE_LINKS.get(role, [])]:
+                if link not in links:
+                    links.append(link)
     return links
 
 
