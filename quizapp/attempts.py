@@ -524,12 +524,13 @@ def shown_item(
     content = item.version.content
     by_id = {o["id"]: o for o in content["options"]}
     chosen = set(item.response or ())
+    key = item.key
     options = tuple(
         ShownOption(
             id=token,
             text=by_id[oid]["text"],
             selected=oid in chosen,
-            correct=by_id[oid]["correct"] if reveal else None,
+            correct=(oid in key) if reveal else None,
             rationale=(by_id[oid].get("rationale") or None) if reveal else None,
         )
         for oid, token in zip(item.option_order, item.option_tokens, strict=True)

@@ -302,6 +302,16 @@ class AttemptItem(db.Model):
     # Practice: the answer was checked and feedback shown, so it is final.
     locked: Mapped[bool] = mapped_column(default=False)
     mark: Mapped[float | None]
+    # Set by a regrade: the corrected key (option ids), which the review shows in place
+    # of the key of the version the trainee saw (its wording stays as shown).
+    corrected_key: Mapped[list | None] = mapped_column(JSON)
+
+    @property
+    def key(self) -> frozenset[str]:
+        """The option ids marked right: the corrected key after a regrade."""
+        if self.corrected_key is not None:
+            return frozenset(self.corrected_key)
+        return self.version.correct_ids
 
     attempt: Mapped[Attempt] = relationship(back_populates="items")
     version: Mapped[QuestionVersion] = relationship(lazy="joined")

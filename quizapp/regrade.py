@@ -416,6 +416,8 @@ def apply(question_id: str, version: int, manager: User, expected_ids, now: date
         attempt, result = row.attempt, row.result
         for item, mark in zip(attempt.items, result.marks, strict=True):
             item.mark = mark
+            if item.version.question_id == question_id:
+                item.corrected_key = new_key
         attempt.score_percent = result.percent
         attempt.passed = result.passed
         attempt.fail_reasons = list(result.reasons)

@@ -381,6 +381,11 @@ def test_the_trainee_sees_the_regrade_on_the_result(graded, client, auth):
     assert "question" in html and REASON in html
     assert "from 60% to 80%" in html and "Your certificate has been issued." in html
     assert "View your certificate" in html
+    # The review marks the corrected key, beside the wording the trainee saw.
+    regraded = next(i for i in _fresh(attempt.id).items if i.version.question_id == WRONG)
+    assert regraded.key == {"a"} and regraded.version.correct_ids == {"b"}
+    [shown] = [s for s in attempts.review_items(_fresh(attempt.id)) if s.question_id == WRONG]
+    assert [o.correct for o in shown.options if o.selected] == [True]
     # The unaffected attempt's result says nothing of a regrade.
     auth.logout()
     other = graded["unaffected"]
