@@ -150,11 +150,23 @@ def expected_mark(q: Question, picked: Sequence[int]) -> float:
 
 def votes(q: Question) -> list[float]:
     """Each cue gives one vote to every option it favours."""
+    return _votes(q, [favoured(q, cue(q)) for cue in CUES.values()])
+
+
+def _votes(q: Question, cue_picks: Iterable[Sequence[int]]) -> list[float]:
     total = [0.0] * len(q.options)
-    for cue in CUES.values():
-        for i in favoured(q, cue(q)):
+    for picked in cue_picks:
+        for i in picked:
             total[i] += 1
     return total
+
+
+def picks(q: Question) -> dict[str, list[int]]:
+    """What every strategy picks on one question, each cue scored once."""
+    chosen = {name: favoured(q, cue(q)) for name, cue in CUES.items()}
+    chosen[COMBINED] = favoured(q, _votes(q, chosen.values()))
+    return {**chosen,
+            **{name + REVERSED: reversed_picks(q, picked) for name, picked in chosen.items()}}
 
 
 def reversed_picks(q: Question, picked: Sequence[int]) -> list[int]:
@@ -212,10 +224,12 @@ def score_set(name: str, questions: Sequence[Question]) -> SetReport:
     """Simulate every strategy over `questions`."""
     questions = [q for q in questions if q.type in GUESSED_TYPES]
     count = len(questions)
-    scores = []
-    for strategy, pick in strategies().items():
-        marks = [expected_mark(q, pick(q)) for q in questions]
-        scores.append(StrategyScore(strategy, sum(marks) / count if count else 0.0))
+    totals = dict.fromkeys(strategies(), 0.0)
+    for q in questions:
+        for strategy, picked in picks(q).items():
+            totals[strategy] += expected_mark(q, picked)
+    scores = [StrategyScore(strategy, total / count if count else 0.0)
+              for strategy, total in totals.items()]
     mean_chance = sum(chance(q) for q in questions) / count if count else 0.0
     return SetReport(name, count, mean_chance, tuple(scores))
 

@@ -8,6 +8,7 @@ or more, without function words, without the words every question of this bank u
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 
@@ -69,9 +70,16 @@ def fold_plural(word: str) -> str:
 def content_words(text: str, ignore_phrases: Iterable[str] = ()) -> list[str]:
     """The meaning-bearing words of `text`, in order, after removing `ignore_phrases`
     (for example the documents' titles, which say where a fact is from, not what)."""
+    return list(_content_words(text, tuple(ignore_phrases)))
+
+
+@functools.lru_cache(maxsize=8192)
+def _content_words(text: str, ignore_phrases: tuple[str, ...]) -> tuple[str, ...]:
+    # Cached: the guessability and similarity checks read the same option texts many
+    # times over (every cue, followed and reversed), and bank texts rarely change.
     text = text.lower().replace("’", "'")
     phrases = (*FRAME_PHRASES, *(p.lower() for p in ignore_phrases if p))
     for phrase in sorted(phrases, key=len, reverse=True):
         text = text.replace(phrase, " ")
     words = (word.strip("'-").removesuffix("'s") for word in WORD.findall(text))
-    return [fold_plural(word) for word in words if len(word) >= 3 and word not in IGNORED]
+    return tuple(fold_plural(word) for word in words if len(word) >= 3 and word not in IGNORED)
