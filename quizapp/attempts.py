@@ -18,6 +18,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from quizapp import certs, exam_rules, study
 from quizapp.citations import citation_labels, document_titles
+from quizapp.errors import ServiceError
 from quizapp.extensions import db
 from quizapp.models import (
     Attempt,
@@ -31,10 +32,8 @@ from quizapp.models import (
 from quizapp.question_types import QUESTION_TYPES, InvalidResponse
 
 
-class AttemptError(Exception):
+class AttemptError(ServiceError):
     """A request the attempt's state does not allow; the message is for the trainee."""
-
-    status = 409
 
 
 class NotAllowed(AttemptError):

@@ -47,6 +47,7 @@ from quizapp.bank.gift import to_gift
 from quizapp.bank.model import Bank, Problem
 from quizapp.bank.model import Question as BankQuestion
 from quizapp.bank_store import ImportReport, import_bank, import_questions, stored_questions
+from quizapp.errors import ServiceError
 from quizapp.extensions import db
 from quizapp.models import Topic, User
 
@@ -68,12 +69,10 @@ SOURCES_HEADER = (
 )
 
 
-class ExchangeError(ValueError):
+class ExchangeError(ServiceError):
     """An upload or export that cannot be done; the message says why, for the trainer."""
 
-    def __init__(self, message: str, status: int = 400):
-        super().__init__(message)
-        self.status = status
+    status = 400
 
 
 # --- Bank files out -------------------------------------------------------------------

@@ -30,6 +30,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from quizapp import audit, certs, exam_rules
+from quizapp.errors import ServiceError
 from quizapp.extensions import db
 from quizapp.models import (
     Attempt,
@@ -54,10 +55,8 @@ OUTCOMES = {
 }
 
 
-class RegradeError(Exception):
+class RegradeError(ServiceError):
     """A request the regrade cannot carry out; the message is for the manager."""
-
-    status = 409
 
 
 class NotFound(RegradeError):

@@ -24,6 +24,7 @@ from quizapp import audit
 from quizapp.bank import documents as reading
 from quizapp.bank import drafting
 from quizapp.bank.check import RISK_REQUIRED_FACT_TOPICS
+from quizapp.errors import ServiceError
 from quizapp.extensions import db
 from quizapp.models import Document, Fact, Question, QuestionVersion, Topic, User
 
@@ -33,12 +34,10 @@ TITLE_LIMIT = 200  # Document.short_title's length
 SECTION_TEXT_LIMIT = 20_000  # characters; a section is a page or two, not a book
 
 
-class SourceError(ValueError):
+class SourceError(ServiceError):
     """A request the sources cannot carry out; the message says why, for the trainer."""
 
-    def __init__(self, message: str, status: int = 400):
-        super().__init__(message)
-        self.status = status
+    status = 400
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,7 @@ from quizapp.bank import check, guess, similar
 from quizapp.bank import model as values
 from quizapp.bank.files import _Collector, load_bank, parse_question
 from quizapp.citations import citation_labels
+from quizapp.errors import ServiceError
 from quizapp.extensions import db
 from quizapp.models import (
     AuditEvent,
@@ -66,10 +67,8 @@ MAX_CITATIONS = 4
 OPTION_LETTERS = "abcdefghijklmnopqrstuvwxyz"
 
 
-class StudioError(Exception):
+class StudioError(ServiceError):
     """A request the studio cannot carry out; the message is for the trainer."""
-
-    status = 409
 
     def __init__(self, message: str, question_id: str | None = None):
         super().__init__(message)

@@ -319,7 +319,7 @@ def test_result_shows_breakdown_and_review_with_explanations_and_sources(trainee
     for item in items(attempt_id):
         content = item.version.content
         assert content["explanation"] in html
-    assert "Who Should Skip It" in html
+    assert "Who Should Skip It" in html and "Source:" in html
     assert "(correct)" in html and "(your answer)" in html
 
 

@@ -152,17 +152,6 @@ def test_a_failed_certification_shows_what_to_study_but_never_the_options_or_key
     assert "safety-critical question" in result
 
 
-def test_a_passed_certification_shows_the_full_review(trainee):
-    attempt_id = start(trainee)
-    answer_all(trainee, attempt_id, wrong=2)
-    submit(trainee, attempt_id)
-    assert attempt(attempt_id).passed
-    html = unescape(trainee.get(f"/trainee/attempts/{attempt_id}/result").get_data(as_text=True))
-    for item in items(attempt_id):
-        assert item.version.content["explanation"] in html
-    assert "(correct)" in html and "Source:" in html
-
-
 # --- Remediation before a retake --------------------------------------------------------
 
 
