@@ -222,10 +222,89 @@ class Exam(db.Model):
     # The exam's rules as stored (ExamRules.to_dict); `rules` reads them.
     rules_data: Mapped[dict] = mapped_column(JSON)
     position: Mapped[int] = mapped_column(default=0)
+    # The current settings' number in `ExamVersion`; new attempts start on it.
+    version: Mapped[int] = mapped_column(default=1)
 
     @property
     def rules(self) -> exam_rules.ExamRules:
         return exam_rules.rules_from_dict(self.rules_data)
+
+
+class ExamVersion(db.Model):
+    """One saved state of an exam's settings. A change never edits a version: it adds
+    one, and attempts record the version they started on."""
+
+    __table_args__ = (UniqueConstraint("exam_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    exam_id: Mapped[str] = mapped_column(ForeignKey("exam.id"))
+    version: Mapped[int]
+    rules_data: Mapped[dict] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))  # None: from files
+    note: Mapped[str | None] = mapped_column(Text)
+
+    author: Mapped[User | None] = relationship()
+
+
+class AngoffRating(db.Model):
+    """One judge's estimate of the chance that a minimally competent practitioner
+    answers a question correctly (modified Angoff standard setting)."""
+
+    question_id: Mapped[str] = mapped_column(ForeignKey("question.id"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), primary_key=True)
+    rating: Mapped[float]  # 0.0 to 1.0
+    rated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Accommodation(db.Model):
+    """Extra time and attempts granted to one trainee for one exam, with the reason."""
+
+    __table_args__ = (UniqueConstraint("user_id", "exam_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    exam_id: Mapped[str] = mapped_column(ForeignKey("exam.id"))
+    extra_time_percent: Mapped[int] = mapped_column(default=0)
+    extra_minutes: Mapped[int] = mapped_column(default=0)
+    extra_attempts: Mapped[int] = mapped_column(default=0)
+    reason: Mapped[str] = mapped_column(Text)
+    granted_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    granted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Cohort(db.Model):
+    """A group of trainees (a clinic, a class, an intake) and the managers who see it."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CohortMember(db.Model):
+    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohort.id", ondelete="CASCADE"),
+                                           primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), primary_key=True, index=True)
+
+
+class CohortManager(db.Model):
+    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohort.id", ondelete="CASCADE"),
+                                           primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), primary_key=True, index=True)
+
+
+class PasswordReset(db.Model):
+    """A one-time, expiring password-reset link. Only the token's SHA-256 is kept, so
+    a copy of the database cannot be turned into working links."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
 
 
 class Attempt(db.Model):
@@ -238,6 +317,8 @@ class Attempt(db.Model):
             sqlite_where=text("state = 'in_progress'"),
             postgresql_where=text("state = 'in_progress'"),
         ),
+        # Reports filter finished attempts by exam and date.
+        Index("ix_attempt_exam_state_finished", "exam_id", "state", "finished_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -247,6 +328,14 @@ class Attempt(db.Model):
     seed: Mapped[int] = mapped_column(BigInteger)
     # The exam's rules as they stood when the attempt began; `rules` reads them.
     rules_data: Mapped[dict] = mapped_column(JSON)
+    # 1 for the trainee's first attempt at this exam, 2 for the next...: item
+    # analysis reads first attempts by default.
+    number: Mapped[int] = mapped_column(default=1)
+    exam_version: Mapped[int] = mapped_column(default=1)  # ExamVersion it started on
+    # The pass mark this form was held to, fixed when it was drawn (a fixed mark, or
+    # the sum of the Angoff ratings of its questions), and how it was set.
+    pass_mark_percent: Mapped[float | None]
+    pass_mark_method: Mapped[str | None] = mapped_column(String(20))
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)
     deadline: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -289,7 +378,8 @@ class AttemptItem(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     attempt_id: Mapped[int] = mapped_column(ForeignKey("attempt.id"))
     position: Mapped[int]  # 1-based, as the trainee sees it
-    question_version_id: Mapped[int] = mapped_column(ForeignKey("question_version.id"))
+    question_version_id: Mapped[int] = mapped_column(ForeignKey("question_version.id"),
+                                                     index=True)
     option_order: Mapped[list] = mapped_column(JSON)
     # What the page calls each option, parallel to option_order: random per attempt,
     # so nothing a page carries (ids, their sort order) says which option is the key.
@@ -305,6 +395,10 @@ class AttemptItem(db.Model):
     # Set by a regrade: the corrected key (option ids), which the review shows in place
     # of the key of the version the trainee saw (its wording stays as shown).
     corrected_key: Mapped[list | None] = mapped_column(JSON)
+    # Time on the question: the server adds the time since the question was last
+    # shown (`shown_at`) at each save, so transcripts show where time went.
+    seconds_spent: Mapped[float] = mapped_column(default=0.0)
+    shown_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     @property
     def key(self) -> frozenset[str]:
