@@ -44,9 +44,10 @@ def create_app(config: dict | None = None) -> Flask:
     csrf.init_app(app)
     login_manager.init_app(app)
 
-    from quizapp import auth, cli, manager, public, trainee, trainer
+    from quizapp import auth, cli, health, logs, manager, public, trainee, trainer
 
-    for blueprint in (auth.bp, trainee.bp, trainer.bp, manager.bp, public.bp):
+    logs.configure(app)
+    for blueprint in (auth.bp, trainee.bp, trainer.bp, manager.bp, public.bp, health.bp):
         app.register_blueprint(blueprint)
     cli.register(app)
     _register_error_pages(app)

@@ -42,6 +42,15 @@ def from_environment(instance_path: str) -> dict:
         "ALLOW_SELF_REGISTRATION": _flag("ALLOW_SELF_REGISTRATION", development),
         "SESSION_COOKIE_SECURE": _flag("SESSION_COOKIE_SECURE", not development),
         "EXAM_GRACE_SECONDS": int(os.environ.get("EXAM_GRACE_SECONDS", "30")),
+        # How long a password-reset link an admin makes stays usable.
+        "PASSWORD_RESET_HOURS": int(os.environ.get("PASSWORD_RESET_HOURS", "24")),
+        # The site's address as people reach it ("https://academy.example.com"): reset
+        # links are built on it. Unset: the address of the request (the admin's page),
+        # SERVER_NAME or, on the command line without either, a path.
+        "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", ""),
+        # JSON lines on stdout in production (for a log collector); plain in development.
+        "LOG_FORMAT": os.environ.get("LOG_FORMAT", "text" if development else "json"),
+        "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO"),
     }
 
 
