@@ -15,11 +15,13 @@ $(STAMP): pyproject.toml constraints.txt
 
 install: $(STAMP)
 
-## run: migrate the SQLite database, load the bank, make demo accounts, serve on :5000
+## run: migrate the SQLite database, load the bank, make demo accounts and a class's
+## simulated attempts (for the manager's console), serve on :5000
 run: $(STAMP)
 	$(FLASK) db upgrade
 	$(FLASK) bank import
 	$(FLASK) demo accounts
+	$(FLASK) demo seed-attempts
 	QUIZAPP_ENV=development $(BIN)/gunicorn --bind 127.0.0.1:5000 --workers 2 --threads 4 \
 		--access-logfile - 'quizapp:create_app()'
 

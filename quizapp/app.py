@@ -5,11 +5,14 @@ from __future__ import annotations
 import logging
 import os
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, abort, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 from quizapp import config as settings
 from quizapp.extensions import csrf, db, login_manager, migrate
@@ -28,6 +31,9 @@ def create_app(config: dict | None = None) -> Flask:
         instance_relative_config=True,
         template_folder=str(settings.PROJECT_ROOT / "templates"),
     )
+    # <int:...> in any route stops at the database's integer: a larger id is no row
+    # (404 at routing), never an overflow inside a query.
+    app.url_map.converters["int"] = DatabaseId
     app.config.update(settings.DEFAULTS)
     app.config.update(settings.from_environment(app.instance_path))
     app.config.update(config)
@@ -38,6 +44,11 @@ def create_app(config: dict | None = None) -> Flask:
                 " QUIZAPP_ENV=development to have one generated for this machine)."
             )
         app.config["SECRET_KEY"] = settings.development_secret_key(app.instance_path)
+
+    if app.config.get("TRUSTED_PROXIES"):
+        # Behind N proxies of our own: the client address and scheme they pass on.
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(settings.PROJECT_ROOT / "migrations"))
@@ -51,10 +62,20 @@ def create_app(config: dict | None = None) -> Flask:
         app.register_blueprint(blueprint)
     cli.register(app)
     _register_error_pages(app)
+    app.before_request(_refuse_malformed_input)
     app.after_request(_security_headers)
     app.jinja_env.globals["nav_links"] = auth.nav_links
     app.jinja_env.globals["QUESTION_TYPES"] = QUESTION_TYPES
     return app
+
+
+class DatabaseId(IntegerConverter):
+    """An <int:...> URL part: 0 to 2**31 - 1, PostgreSQL's integer (ids are never
+    larger); anything else does not match the route, so it is a 404."""
+
+    def __init__(self, url_map, fixed_digits=0, min=None, max=2**31 - 1, signed=False):
+        super().__init__(url_map, fixed_digits=fixed_digits, min=min, max=max,
+                         signed=signed)
 
 
 @event.listens_for(Engine, "connect")
@@ -107,9 +128,41 @@ def _register_error_pages(app: Flask) -> None:
         db.session.rollback()
         return render_error(500, ERROR_MESSAGES[500])
 
+    def handle_data_error(error: DataError):
+        """A value the database cannot hold (PostgreSQL: a NUL character, a number out
+        of its range) came from the request: the request's fault, and nothing saved."""
+        log.warning("Refused a value the database cannot hold on %s: %s", request.path,
+                    error.orig)
+        db.session.rollback()
+        return render_error(400, "Something you sent cannot be stored (a character or a"
+                                 " number out of range). Nothing was changed.")
+
     app.register_error_handler(CSRFError, handle_csrf)
+    app.register_error_handler(DataError, handle_data_error)
     app.register_error_handler(HTTPException, handle_http)
     app.register_error_handler(Exception, handle_unexpected)
+
+
+def _refuse_malformed_input():
+    """Input no page of the app sends, refused with 400 before any view reads it:
+    a NUL character in the address or the query string (PostgreSQL cannot even compare
+    a text with one), and a JSON body that is not an object of strings (Flask-WTF reads
+    a JSON body as the form's fields, and a list, a number or a nested object would
+    choke the form)."""
+    if "\x00" in request.path or any("\x00" in key or "\x00" in value
+                                     for key, value in request.args.items(multi=True)):
+        abort(400, "The address holds a character no address may hold.")
+    if request.method in ("GET", "HEAD", "OPTIONS") or not request.is_json:
+        return None
+    body = request.get_json(silent=True)
+
+    def text(value):
+        return isinstance(value, str) or (isinstance(value, list)
+                                          and all(isinstance(v, str) for v in value))
+
+    if not isinstance(body, dict) or not all(text(value) for value in body.values()):
+        abort(400, "Send the form's fields, as the page does.")
+    return None
 
 
 def _security_headers(response):

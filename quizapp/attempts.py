@@ -16,11 +16,12 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 
-from quizapp import certs, exam_rules, study
+from quizapp import angoff, certs, exam_rules, study
 from quizapp.citations import citation_labels, document_titles
 from quizapp.errors import ServiceError
 from quizapp.extensions import db
 from quizapp.models import (
+    Accommodation,
     Attempt,
     AttemptItem,
     Exam,
@@ -187,6 +188,12 @@ class Eligibility:
     attempts_left: int | None = None  # None: no limit
     remediation: exam_rules.Remediation | None = None
     failed_attempt: Attempt | None = None
+    accommodation: Accommodation | None = None  # extra time and attempts granted
+
+
+def accommodation_for(user: User, exam: Exam) -> Accommodation | None:
+    return db.session.scalar(select(Accommodation).where(
+        Accommodation.user_id == user.id, Accommodation.exam_id == exam.id))
 
 
 def eligibility(user: User, exam: Exam, now: datetime) -> Eligibility:
@@ -199,13 +206,18 @@ def eligibility(user: User, exam: Exam, now: datetime) -> Eligibility:
             Attempt.state == "finished",
         ).order_by(Attempt.finished_at)
     ).all()
-    left = (None if rules.attempts_allowed is None
-            else max(0, rules.attempts_allowed - len(finished)))
-    if rules.issues_certificate and certs.valid_certificate(user.id, exam.id, now):
-        return Eligibility(False, None, "You already hold a valid certificate for this exam.",
-                           left)
+    if rules.issues_certificate:
+        # Attempts count from the last pass: recertifying starts a fresh count.
+        finished = certs.since_last_pass(finished)
+    granted = accommodation_for(user, exam)
+    extra_attempts = granted.extra_attempts if granted else 0
+    limit = exam_rules.attempt_limit(rules, extra_attempts)
+    left = None if limit is None else max(0, limit - len(finished))
+    blocker = certs.renewal_blocker(user.id, exam.id, now) if rules.issues_certificate else None
+    if blocker is not None:
+        return Eligibility(False, blocker.opens_at, blocker.reason, left, accommodation=granted)
     allowed, opens_at, reason = exam_rules.next_attempt_opens(
-        rules, [a.finished_at for a in finished], now
+        rules, [a.finished_at for a in finished], now, extra_attempts
     )
     last = finished[-1] if finished else None
     remediation = None
@@ -214,7 +226,7 @@ def eligibility(user: User, exam: Exam, now: datetime) -> Eligibility:
         if allowed and not remediation.done:
             allowed, reason = False, "Finish your study plan before the next attempt."
     return Eligibility(allowed, opens_at, reason, left, remediation,
-                       last if last is not None and not last.passed else None)
+                       last if last is not None and not last.passed else None, granted)
 
 
 @dataclass(frozen=True)
@@ -275,6 +287,19 @@ def _option_tokens(count: int) -> list[str]:
     return tokens
 
 
+def form_pass_mark(rules: exam_rules.ExamRules, form: list[exam_rules.FormItem],
+                   pool: list[exam_rules.PoolItem]) -> tuple[float, str]:
+    """The pass mark a drawn form is held to and how it was set (see
+    `exam_rules.form_pass_mark`); the ratings are read, in one grouped query, only
+    when the exam uses them."""
+    if rules.pass_mark_method != "angoff":
+        return exam_rules.form_pass_mark(rules, ())
+    question_of = {item.key: item.question_id for item in pool}
+    ids = [question_of[item.key] for item in form]
+    rated = angoff.summaries(ids)
+    return exam_rules.form_pass_mark(rules, [rated.get(qid) for qid in ids])
+
+
 def start(user: User, exam: Exam, now: datetime, grace: timedelta = timedelta(0),
           seed: int | None = None) -> Attempt:
     """Resume the open attempt, or draw a new form and start one."""
@@ -298,13 +323,24 @@ def start(user: User, exam: Exam, now: datetime, grace: timedelta = timedelta(0)
                               exposure_counts(user.id), fill=not practice)
     except exam_rules.DrawError as error:
         raise NotAllowed(f"This exam cannot be drawn from the bank right now: {error}") from error
+    granted = verdict.accommodation
+    time_limit = rules.time_limit if granted is None else exam_rules.extended_time_limit(
+        rules.time_limit, granted.extra_time_percent, granted.extra_minutes)
+    pass_mark, method = form_pass_mark(rules, form, pool)
+    earlier = db.session.scalar(select(func.count()).select_from(Attempt).where(
+        Attempt.user_id == user.id, Attempt.exam_id == exam.id))
     attempt = Attempt(
         user_id=user.id,
         exam_id=exam.id,
         seed=seed,
         rules_data=exam.rules_data,
+        number=earlier + 1,
+        exam_version=exam.version,
+        pass_mark_percent=pass_mark,
+        pass_mark_method=method,
         started_at=now,
-        deadline=exam_rules.deadline_for(now, rules.time_limit),
+        # The deadline is the server's: an accommodation's extra time is in it.
+        deadline=exam_rules.deadline_for(now, time_limit),
     )
     attempt.items = [
         AttemptItem(position=n, question_version_id=item.key, option_order=list(item.option_order),
@@ -336,6 +372,32 @@ def item_at(attempt: Attempt, position: int) -> AttemptItem | None:
     if 1 <= position <= len(attempt.items):
         return attempt.items[position - 1]
     return None
+
+
+def _in_progress(attempt: Attempt):
+    return select(Attempt.id).where(Attempt.id == attempt.id, Attempt.state == "in_progress")
+
+
+def mark_shown(attempt: Attempt, position: int, now: datetime) -> None:
+    """Note that a question's page was shown now: the time until its next save is time
+    spent on it. One UPDATE of that item, while the attempt is in progress."""
+    db.session.execute(
+        update(AttemptItem)
+        .where(AttemptItem.attempt_id.in_(_in_progress(attempt)),
+               AttemptItem.position == position)
+        .values(shown_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+
+
+def _seconds_on(item: AttemptItem, attempt: Attempt, now: datetime) -> float:
+    """The time since the question was last shown or saved, never negative and never
+    more than the attempt has lasted (nothing before it started counts)."""
+    if item.shown_at is None:
+        return 0.0
+    elapsed = (now - item.shown_at).total_seconds()
+    return max(0.0, min(elapsed, (now - attempt.started_at).total_seconds()))
 
 
 def save_answer(
@@ -389,6 +451,11 @@ def save_answer(
         "flagged": answer.flagged,
         "sequence": item.sequence + 1,
         "answered_at": now if response_list else None,
+        # From the values loaded with the item: the sequence condition below makes
+        # sure no other save added time since (a page shown since may have moved
+        # `shown_at`; counting from the earlier showing is the lesser error).
+        "seconds_spent": item.seconds_spent + _seconds_on(item, attempt, now),
+        "shown_at": now,
     }
     if check:
         values["locked"] = True
@@ -398,11 +465,7 @@ def save_answer(
     # FOR SHARE (PostgreSQL; SQLite serialises writers anyway): a finish that has
     # claimed the attempt makes this wait, then match nothing; a save holding the lock
     # makes the finish wait until the answer is committed, so grading sees it.
-    still_open = (
-        select(Attempt.id)
-        .where(Attempt.id == attempt.id, Attempt.state == "in_progress")
-        .with_for_update(read=True)
-    )
+    still_open = _in_progress(attempt).with_for_update(read=True)
     changed = db.session.execute(
         update(AttemptItem)
         .where(AttemptItem.id == item.id, AttemptItem.sequence == answer.sequence,
@@ -461,7 +524,7 @@ def finish(attempt: Attempt, now: datetime) -> Attempt:
             selected=tuple(item.response or ()),
             correct=item.version.correct_ids,
         ))
-    result = exam_rules.score(scored, rules)
+    result = exam_rules.score(scored, rules, attempt.pass_mark)
     for item, mark in zip(items, result.marks, strict=True):
         item.mark = mark
     attempt.score_percent = result.percent

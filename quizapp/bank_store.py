@@ -15,6 +15,11 @@ import reports it in `ImportReport.kept_app_edits` and leaves it as it is, unles
 told to overwrite; if they hold exactly what the app holds, import confirms it.
 Questions made in the app and never in the files are left alone, and so are their
 places in the facts' question lists, and documents uploaded in the app.
+
+Exams follow the same rule. Their settings are versioned (`ExamVersion`): import adds
+a version when the files change an exam, unless a manager changed its settings in the
+app (its current version has an author, see `quizapp.exam_settings`); then the app's
+settings are kept and reported in `kept_exam_settings`, unless told to overwrite.
 """
 
 from __future__ import annotations
@@ -23,19 +28,22 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
 
-from quizapp import audit
+from quizapp import audit, exam_settings
 from quizapp.bank.model import Bank
 from quizapp.bank.model import Question as BankQuestion
+from quizapp.exam_rules import ExamRules
 from quizapp.extensions import db
 from quizapp.models import (
     AuditEvent,
     Document,
     Exam,
+    ExamVersion,
     Fact,
     Question,
     QuestionVersion,
     Topic,
     User,
+    utcnow,
 )
 
 # Audit kinds by which a trainer changes a question's content, status or topic. Their
@@ -67,6 +75,10 @@ class ImportReport:
     pending: list[str] = field(default_factory=list)
     # An upload in the studio: status changes the review workflow does not allow.
     refused: list[str] = field(default_factory=list)
+    # Exams whose settings a manager changed in the app and the files differ: kept.
+    kept_exam_settings: list[str] = field(default_factory=list)
+    # Those replaced by the files all the same (overwrite=True).
+    overwritten_exam_settings: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         text = (
@@ -80,6 +92,10 @@ class ImportReport:
             (self.overwritten_app_edits, "edited in the app and replaced by the files"),
             (self.pending, "new version(s) awaiting a second trainer's approval"),
             (self.kept_documents, "uploaded document(s) kept as the app has them"),
+            (self.kept_exam_settings,
+             "exam(s) whose settings were changed in the app, kept (the files differ)"),
+            (self.overwritten_exam_settings,
+             "exam(s) whose settings were changed in the app, replaced by the files"),
         ):
             if items:
                 text += f"; {len(items)} {what}: {', '.join(items)}"
@@ -126,12 +142,37 @@ def import_bank(bank: Bank, overwrite: bool = False, *, only: set[str] | None = 
 
     if author is None:
         for position, rules in enumerate(bank.exams):
-            values = {"title": rules.title, "kind": rules.kind,
-                      "rules_data": rules.to_dict(), "position": position}
-            if _upsert(Exam, rules.id, **values):
-                report.exams.append(rules.id)
+            _import_exam(rules, position, overwrite, report)
     db.session.flush()
     return report
+
+
+def _import_exam(rules: ExamRules, position: int, overwrite: bool, report: ImportReport) -> None:
+    """One exam of the files: added as version 1, or changed as a new version (attempts
+    keep the settings they started with), unless a manager's settings are kept."""
+    data = rules.to_dict()
+    row = db.session.get(Exam, rules.id)
+    if row is None:
+        row = Exam(id=rules.id, title=rules.title, kind=rules.kind, rules_data=data,
+                   position=position)
+        db.session.add(row)
+        exam_settings.first_version(row, utcnow())
+        report.exams.append(rules.id)
+        return
+    if row.position != position:
+        row.position = position  # where the exam is listed is the files' business
+    if row.rules == rules and row.kind == rules.kind:
+        return
+    current_author = db.session.scalar(select(ExamVersion.author_id).where(
+        ExamVersion.exam_id == row.id, ExamVersion.version == row.version))
+    if current_author is not None:
+        if not overwrite:
+            report.kept_exam_settings.append(rules.id)
+            return
+        report.overwritten_exam_settings.append(rules.id)
+    row.kind = rules.kind
+    exam_settings.add_version(row, data, None, "From the bank files.", utcnow())
+    report.exams.append(rules.id)
 
 
 def import_questions(bank: Bank, only: set[str], overwrite: bool = False, *,

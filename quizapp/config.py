@@ -51,6 +51,49 @@ def from_environment(instance_path: str) -> dict:
         # JSON lines on stdout in production (for a log collector); plain in development.
         "LOG_FORMAT": os.environ.get("LOG_FORMAT", "text" if development else "json"),
         "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO"),
+        # Certificates: the issuer printed and signing, the paper (A4 or Letter), a
+        # TrueType font to print names with (default: DejaVu Sans from the system).
+        "CERTIFICATE_ISSUER_NAME": os.environ.get("CERTIFICATE_ISSUER_NAME",
+                                                  "Microneedling Academy"),
+        "CERTIFICATE_PAGE_SIZE": os.environ.get("CERTIFICATE_PAGE_SIZE", "A4"),
+        "CERTIFICATE_FONT": os.environ.get("CERTIFICATE_FONT", ""),
+        # The credentials' signing key: a PEM here, else instance/issuer_keys/ (made on
+        # first use; `flask certs rotate-key` rotates it).
+        "ISSUER_SIGNING_KEY": os.environ.get("ISSUER_SIGNING_KEY", ""),
+        "ISSUER_KEY_DIR": os.environ.get("ISSUER_KEY_DIR", ""),
+        # Checks of /verify per client address: so many per so many seconds.
+        "VERIFY_RATE_LIMIT": int(os.environ.get("VERIFY_RATE_LIMIT", "30")),
+        "VERIFY_RATE_WINDOW": int(os.environ.get("VERIFY_RATE_WINDOW", "60")),
+        # Throttles on signing in, self-registration and password resets (SECURITY.md).
+        # THROTTLE_ENABLED=false turns these three off (a load test where one address
+        # signs in a whole class); the /verify limit above has its own setting.
+        "THROTTLE_ENABLED": _flag("THROTTLE_ENABLED", True),
+        # Failed sign-ins for one email, and from one client address, per window (s).
+        # Only failures count; a refused or successful attempt gives its count back.
+        "SIGNIN_ACCOUNT_LIMIT": int(os.environ.get("SIGNIN_ACCOUNT_LIMIT", "10")),
+        "SIGNIN_ACCOUNT_WINDOW": int(os.environ.get("SIGNIN_ACCOUNT_WINDOW", "900")),
+        "SIGNIN_ADDRESS_LIMIT": int(os.environ.get("SIGNIN_ADDRESS_LIMIT", "50")),
+        "SIGNIN_ADDRESS_WINDOW": int(os.environ.get("SIGNIN_ADDRESS_WINDOW", "900")),
+        # Registrations sent from one address per window (a class registering itself
+        # from one clinic's address needs more).
+        "REGISTER_RATE_LIMIT": int(os.environ.get("REGISTER_RATE_LIMIT", "20")),
+        "REGISTER_RATE_WINDOW": int(os.environ.get("REGISTER_RATE_WINDOW", "3600")),
+        # Password-reset requests and reset-link submissions from one address per window.
+        "RESET_RATE_LIMIT": int(os.environ.get("RESET_RATE_LIMIT", "10")),
+        "RESET_RATE_WINDOW": int(os.environ.get("RESET_RATE_WINDOW", "3600")),
+        # How many proxies in front of the app set X-Forwarded-For/-Proto (0: none, the
+        # client address is the connection's). Set it only behind a proxy you run:
+        # otherwise anyone can claim any address and escape the per-address limits.
+        "TRUSTED_PROXIES": int(os.environ.get("TRUSTED_PROXIES", "0")),
+        # A signed-in device unused this many days is signed out.
+        "SESSION_IDLE_DAYS": int(os.environ.get("SESSION_IDLE_DAYS", "14")),
+        # Outgoing mail (certificate reminders); nothing is sent without MAIL_SERVER.
+        "MAIL_SERVER": os.environ.get("MAIL_SERVER", ""),
+        "MAIL_PORT": int(os.environ.get("MAIL_PORT", "25")),
+        "MAIL_USE_TLS": _flag("MAIL_USE_TLS", False),
+        "MAIL_USERNAME": os.environ.get("MAIL_USERNAME", ""),
+        "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD", ""),
+        "MAIL_FROM": os.environ.get("MAIL_FROM", ""),
     }
 
 

@@ -8,11 +8,12 @@ table added later moves without a change here.
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 
-from sqlalchemy import Table, func, insert, select, text, update
+from sqlalchemy import LargeBinary, Table, func, insert, select, text, update
 
 from quizapp.extensions import db
 from quizapp.models import UTCDateTime
@@ -35,7 +36,12 @@ def _revision() -> str | None:
 
 
 def _to_json(value):
-    return value.isoformat() if isinstance(value, datetime) else value
+    """Times as ISO 8601 text, bytes (a stored PDF) as base64; the rest is JSON already."""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode("ascii")
+    return value
 
 
 def export_records() -> Iterator[str]:
@@ -57,13 +63,22 @@ def counts() -> dict[str, int]:
 
 def _decoder(table: Table):
     stamps = {c.name for c in table.columns if isinstance(c.type, UTCDateTime)}
+    blobs = {c.name for c in table.columns if isinstance(c.type, LargeBinary)}
+
+    def value_of(name: str, value):
+        if value is None:
+            return None
+        if name in stamps:
+            return datetime.fromisoformat(value)
+        if name in blobs:
+            return base64.b64decode(value)
+        return value
 
     def decode(row: dict) -> dict:
         unknown = set(row) - set(table.columns.keys())
         if unknown:
             raise DataMoveError(f"{table.name}: unknown column(s) {', '.join(sorted(unknown))}")
-        return {name: datetime.fromisoformat(value) if name in stamps and value else value
-                for name, value in row.items()}
+        return {name: value_of(name, value) for name, value in row.items()}
 
     return decode
 

@@ -17,6 +17,10 @@ from fractions import Fraction
 from quizapp.question_types import QUESTION_TYPES
 
 REVIEW_MOMENTS = ("after_finish", "after_pass", "never")
+# "fixed": every form is held to `pass_mark_percent`. "angoff": each form's pass mark is
+# set from its questions' Angoff ratings (`form_pass_mark`), the fixed mark standing in
+# while any of them has fewer than `angoff_min_ratings` ratings.
+PASS_MARK_METHODS = ("fixed", "angoff")
 
 
 class ExamRulesError(ValueError):
@@ -57,11 +61,17 @@ class ExamRules:
     description: str = ""
     time_limit: timedelta | None = None
     pass_mark_percent: int = 80
+    pass_mark_method: str = "fixed"
+    angoff_min_ratings: int = 3
     require_all_safety_critical: bool = False
     partial_credit: bool = False
     attempts_allowed: int | None = None
     retake_wait: timedelta = timedelta(0)
     certificate_validity_months: int | None = None
+    # What the certificate says its holder is certified to do (printed on it), and
+    # how many days before expiry the holder may recertify.
+    certificate_scope: str = ""
+    recertify_window_days: int = 90
     review: ReviewPolicy = field(default_factory=ReviewPolicy)
     # After a failed attempt, the next one waits for study and practice (see
     # `remediation_left`), not only for the clock.
@@ -84,11 +94,15 @@ class ExamRules:
             "description": self.description,
             "time_limit_minutes": _minutes(self.time_limit),
             "pass_mark_percent": self.pass_mark_percent,
+            "pass_mark_method": self.pass_mark_method,
+            "angoff_min_ratings": self.angoff_min_ratings,
             "require_all_safety_critical": self.require_all_safety_critical,
             "partial_credit": self.partial_credit,
             "attempts_allowed": self.attempts_allowed,
             "retake_wait_minutes": _minutes(self.retake_wait),
             "certificate_validity_months": self.certificate_validity_months,
+            "certificate_scope": self.certificate_scope,
+            "recertify_window_days": self.recertify_window_days,
             "require_remediation": self.require_remediation,
             "review": {
                 "correct_answers": self.review.correct_answers,
@@ -114,7 +128,8 @@ def parse_exam(raw: Mapping, topic_ids: Sequence[str], kind: str = "certificatio
         "id", "title", "kind", "description", "time_limit_minutes", "pass_mark_percent",
         "require_all_safety_critical", "partial_credit", "attempts_allowed",
         "retake_wait_minutes", "certificate_validity_months", "review", "blueprint",
-        "require_remediation",
+        "require_remediation", "pass_mark_method", "angoff_min_ratings",
+        "certificate_scope", "recertify_window_days",
     }
     unknown = sorted(set(raw) - known)
     if unknown:
@@ -153,6 +168,8 @@ def parse_exam(raw: Mapping, topic_ids: Sequence[str], kind: str = "certificatio
             raise ExamRulesError(
                 f"review moment '{moment}' is not one of {', '.join(REVIEW_MOMENTS)}"
             )
+    if raw.get("pass_mark_method", "fixed") not in PASS_MARK_METHODS:
+        raise ExamRulesError(f"'pass_mark_method' must be {' or '.join(PASS_MARK_METHODS)}")
     time_limit = raw.get("time_limit_minutes")
     attempts = raw.get("attempts_allowed")
     validity = raw.get("certificate_validity_months")
@@ -165,12 +182,16 @@ def parse_exam(raw: Mapping, topic_ids: Sequence[str], kind: str = "certificatio
         time_limit=None if time_limit is None else timedelta(
             minutes=_whole(raw, "time_limit_minutes", None, low=1)),
         pass_mark_percent=_whole(raw, "pass_mark_percent", 80, low=0, high=100),
+        pass_mark_method=str(raw.get("pass_mark_method", "fixed")),
+        angoff_min_ratings=_whole(raw, "angoff_min_ratings", 3, low=1),
         require_all_safety_critical=bool(raw.get("require_all_safety_critical", False)),
         partial_credit=bool(raw.get("partial_credit", False)),
         attempts_allowed=None if attempts is None else _whole(raw, "attempts_allowed", 1, low=1),
         retake_wait=timedelta(minutes=_whole(raw, "retake_wait_minutes", 0, low=0)),
         certificate_validity_months=None if validity is None else _whole(
             raw, "certificate_validity_months", 12, low=1),
+        certificate_scope=" ".join(str(raw.get("certificate_scope") or "").split()),
+        recertify_window_days=_whole(raw, "recertify_window_days", 90, low=0),
         review=review,
         require_remediation=bool(raw.get("require_remediation", False)),
     )
@@ -421,6 +442,14 @@ def deadline_for(started_at: datetime, time_limit: timedelta | None) -> datetime
     return None if time_limit is None else started_at + time_limit
 
 
+def extended_time_limit(time_limit: timedelta | None, extra_percent: int = 0,
+                        extra_minutes: int = 0) -> timedelta | None:
+    """The time limit with an accommodation's extra time (an untimed exam stays so)."""
+    if time_limit is None:
+        return None
+    return time_limit * (100 + extra_percent) / 100 + timedelta(minutes=extra_minutes)
+
+
 def accepts_answers(now: datetime, deadline: datetime | None, grace: timedelta) -> bool:
     """Answers are taken until the deadline plus a grace for requests in flight."""
     return deadline is None or now <= deadline + grace
@@ -431,17 +460,23 @@ def finish_time(now: datetime, deadline: datetime | None) -> datetime:
     return now if deadline is None or now <= deadline else deadline
 
 
+def attempt_limit(rules: ExamRules, extra_attempts: int = 0) -> int | None:
+    """How many attempts a trainee may make (None: no limit), with any extra attempts
+    an accommodation grants."""
+    return None if rules.attempts_allowed is None else rules.attempts_allowed + extra_attempts
+
+
 def next_attempt_opens(
-    rules: ExamRules, finished_times: Sequence[datetime], now: datetime
+    rules: ExamRules, finished_times: Sequence[datetime], now: datetime,
+    extra_attempts: int = 0,
 ) -> tuple[bool, datetime | None, str]:
     """Say whether a new attempt may start now, and if not, when and why.
 
     Returns (allowed, opens_at, reason); `opens_at` is None when it never opens.
     """
-    if rules.attempts_allowed is not None and len(finished_times) >= (
-        rules.attempts_allowed
-    ):
-        return False, None, f"All {rules.attempts_allowed} attempts have been used."
+    limit = attempt_limit(rules, extra_attempts)
+    if limit is not None and len(finished_times) >= limit:
+        return False, None, f"All {limit} attempts have been used."
     if finished_times and rules.retake_wait:
         opens_at = max(finished_times) + rules.retake_wait
         if now < opens_at:
@@ -470,8 +505,15 @@ class Result:
     by_topic: dict[str, tuple[float, int]]  # topic -> (marks earned, questions)
 
 
-def score(items: Sequence[ScoredItem], rules: ExamRules) -> Result:
-    """Mark every item and decide pass or fail, with the reasons for a fail."""
+def score(items: Sequence[ScoredItem], rules: ExamRules,
+          pass_mark: float | None = None) -> Result:
+    """Mark every item and decide pass or fail, with the reasons for a fail.
+
+    `pass_mark` is the mark this form was held to when it was drawn (see
+    `form_pass_mark`); None, for attempts older than that record, means the rules' mark.
+    """
+    if pass_mark is None:
+        pass_mark = rules.pass_mark_percent
     marks = tuple(
         QUESTION_TYPES[i.question_type].score(i.selected, i.correct, rules.partial_credit)
         for i in items
@@ -481,10 +523,10 @@ def score(items: Sequence[ScoredItem], rules: ExamRules) -> Result:
     percent = float(earned * 100 / total) if total else 0.0
     reasons = []
     # Compare exact fractions so 24/30 is exactly 80% and passes an 80% mark.
-    if total == 0 or earned * 100 < rules.pass_mark_percent * total:
+    if total == 0 or earned * 100 < Fraction(pass_mark) * total:
         reasons.append(
             f"The score of {percent:.0f}% is below the pass mark of"
-            f" {rules.pass_mark_percent}%."
+            f" {percent_text(pass_mark)}%."
         )
     missed_safety = sum(
         1 for item, mark in zip(items, marks, strict=True) if item.safety_critical and mark < 1
@@ -499,6 +541,38 @@ def score(items: Sequence[ScoredItem], rules: ExamRules) -> Result:
     return Result(marks, percent, not reasons, tuple(reasons), by_topic)
 
 
+def percent_text(value: float) -> str:
+    """A pass mark as people read it: 80, or 73.33 for a form's Angoff mark."""
+    return f"{value:.2f}".rstrip("0").rstrip(".")
+
+
+def angoff_pass_mark(mean_ratings: Sequence[float]) -> float:
+    """The modified Angoff cut of a form, in percent: the sum of its questions' mean
+    ratings (each the judged chance, 0 to 1, that a minimally competent practitioner
+    answers it correctly) over the number of questions."""
+    if not mean_ratings:
+        raise ValueError("a form without questions has no Angoff pass mark")
+    # Rounded to a hundredth of a percent, so the mark stored, shown and compared is
+    # one number and float noise (72.99999...) cannot decide a pass.
+    return round(sum(mean_ratings) * 100 / len(mean_ratings), 2)
+
+
+def form_pass_mark(
+    rules: ExamRules, ratings: Sequence[tuple[float, int] | None]
+) -> tuple[float, str]:
+    """The pass mark a drawn form is held to, and how it was set ("angoff" or "fixed").
+
+    `ratings` has one entry per question on the form: (mean rating, number of
+    ratings), or None for a question nobody rated. The Angoff mark is used only when
+    every question has at least `angoff_min_ratings`; otherwise the fixed mark.
+    """
+    if rules.pass_mark_method == "angoff" and ratings and all(
+        rated is not None and rated[1] >= rules.angoff_min_ratings for rated in ratings
+    ):
+        return angoff_pass_mark([rated[0] for rated in ratings]), "angoff"
+    return float(rules.pass_mark_percent), "fixed"
+
+
 def topic_breakdown(marks: Iterable[tuple[str, float]]) -> dict[str, tuple[float, int]]:
     """Marks earned and questions asked per topic, from (topic, mark) pairs."""
     by_topic: dict[str, tuple[float, int]] = {}
@@ -508,7 +582,8 @@ def topic_breakdown(marks: Iterable[tuple[str, float]]) -> dict[str, tuple[float
     return by_topic
 
 
-def weak_topics(by_topic: Mapping[str, tuple[float, int]], pass_mark_percent: int) -> list[str]:
+def weak_topics(by_topic: Mapping[str, tuple[float, int]],
+                pass_mark_percent: float) -> list[str]:
     """The topics of an attempt scored below the exam's pass mark."""
     return [topic for topic, (earned, count) in by_topic.items()
             if count and earned * 100 < pass_mark_percent * count]

@@ -18,6 +18,10 @@ as a whole as for files.
 An upload in the studio saves the trainer's edits under the review workflow (see
 `bank_store.import_bank` with an author); the command line imports as `bank import`
 does the files.
+
+The live bank as bank files, and what `bank check` says of them, are made once per
+state of the live bank (`studio.snapshot()`, itself remade whenever the database
+changes) and of the bank folder's own files (see `_live_state`).
 """
 
 from __future__ import annotations
@@ -29,10 +33,12 @@ import io
 import re
 import shutil
 import tempfile
+import threading
 import zipfile
 import zlib
+from collections import OrderedDict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 import yaml
@@ -147,14 +153,114 @@ def _shipped_document_files(folder: Path) -> dict[str, str]:
 
 def zip_bytes() -> bytes:
     """The live bank as a zip of the bank folder (`question_bank/...`)."""
-    with tempfile.TemporaryDirectory() as folder:
-        root = Path(folder) / ROOT_NAME
-        write_folder(root)
-        buffer = io.BytesIO()
-        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-            for path in sorted(root.rglob("*.yaml")):
-                archive.write(path, str(PurePosixPath(ROOT_NAME) / path.relative_to(root)))
-        return buffer.getvalue()
+    files = _live_state().files()
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name in sorted(n for n in files if n.endswith(".yaml")):
+            archive.writestr(str(PurePosixPath(ROOT_NAME) / name), files[name])
+    return buffer.getvalue()
+
+
+# --- The live bank as files, made once per state ------------------------------------
+
+
+def _own_copy(bank: Bank) -> Bank:
+    """A copy of a bank that is shared (a snapshot's) that its user may change: its
+    dicts and lists copied, as `studio.live_bank()` copies them."""
+    return dataclasses.replace(bank, **{
+        f.name: type(value)(value) for f in dataclasses.fields(bank)
+        if f.init and isinstance(value := getattr(bank, f.name), (dict, list))})
+
+
+@dataclass(eq=False)
+class _LiveState:
+    """What the exchange derives from one state of the live bank (one
+    `studio.Snapshot`) and of the bank folder's own files, each made on first use:
+    the live bank written out by `write_folder` (each file's path in the folder and
+    its bytes); what loading and checking those files finds; and what `check_bank`
+    says of the live bank as values."""
+
+    snapshot: object  # the studio.Snapshot these come from; kept, so its id stays unique
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _files: dict[str, bytes] | None = None
+    _checked: tuple[Bank, list[Problem]] | None = None
+    _bank_problems: list[Problem] | None = None
+
+    def bank(self) -> Bank:
+        return _own_copy(self.snapshot.bank)
+
+    def files(self) -> dict[str, bytes]:
+        with self._lock:
+            if self._files is None:
+                with tempfile.TemporaryDirectory() as folder:
+                    root = Path(folder) / ROOT_NAME
+                    write_folder(root, self.bank())
+                    self._files = {path.relative_to(root).as_posix(): path.read_bytes()
+                                   for path in sorted(root.rglob("*")) if path.is_file()}
+            return dict(self._files)
+
+    def write(self, root: Path) -> None:
+        """Write the live bank's files into `root`, as `write_folder` would."""
+        _write_files(root, self.files())
+
+    def checked(self) -> tuple[Bank, list[Problem]]:
+        """`_checked_folder` of the live bank's files. Read the bank, do not change it."""
+        files = self.files()  # before taking the lock: files() takes it
+        with self._lock:
+            if self._checked is None:
+                with tempfile.TemporaryDirectory() as folder:
+                    root = Path(folder) / ROOT_NAME
+                    _write_files(root, files)
+                    self._checked = _checked_folder(root)
+            bank, problems = self._checked
+            return bank, list(problems)
+
+    def bank_problems(self) -> list[Problem]:
+        """`check_bank` of the live bank."""
+        with self._lock:
+            if self._bank_problems is None:
+                self._bank_problems = check_bank(self.bank())
+            return list(self._bank_problems)
+
+
+def _write_files(root: Path, files: dict[str, bytes]) -> None:
+    for name, content in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_bytes(content)
+
+
+# A few states for the whole process, by the identity of their snapshot (an object
+# made anew whenever the database changes; the entry keeps it, so its id is not
+# reused) and the bank folder's own files that `write_folder` copies or reads. An
+# entry is only ever used for exactly the state it was made from.
+_STATES: OrderedDict[tuple, _LiveState] = OrderedDict()
+_STATES_KEPT = 4
+_STATES_LOCK = threading.Lock()
+
+
+def _folder_signature() -> tuple:
+    configured = Path(current_app.config["QUESTION_BANK_PATH"])
+    contents = []
+    for name in TOP_FILES:
+        try:
+            contents.append((configured / name).read_bytes())
+        except OSError:
+            contents.append(None)
+    return str(configured.resolve()), tuple(contents)
+
+
+def _live_state() -> _LiveState:
+    """The live bank as it is now, with what the exchange has derived from it."""
+    snapshot = studio.snapshot()
+    key = (id(snapshot), _folder_signature())
+    with _STATES_LOCK:
+        state = _STATES.get(key)
+        if state is None or state.snapshot is not snapshot:
+            state = _STATES[key] = _LiveState(snapshot)
+        _STATES.move_to_end(key)
+        while len(_STATES) > _STATES_KEPT:
+            _STATES.popitem(last=False)
+        return state
 
 
 # --- GIFT and CSV out -----------------------------------------------------------------
@@ -221,10 +327,11 @@ def upload_files(filename: str, data: bytes, author: User, overwrite: bool = Fal
     when it adds no error, save it as `author`'s edits (see `bank_store.import_bank`).
     The caller commits. Raise ExchangeError when the upload is not bank files at all."""
     members = _members(filename, data)
+    live = _live_state()
     with tempfile.TemporaryDirectory() as folder:
         root = Path(folder) / ROOT_NAME
-        write_folder(root)
-        before_bank, before = _checked_folder(root)
+        live.write(root)
+        before_bank, before = live.checked()
         errors = []
         for name, content in members.items():
             current = (root / name).read_bytes() if (root / name).is_file() else None
@@ -388,7 +495,8 @@ def preview_csv(data: bytes | str) -> CsvPreview:
         return CsvPreview((), (RowProblem(None, "", f"the file is {len(data):,} bytes; a"
                                           f" CSV file may be at most"
                                           f" {CSV_LIMIT // 1024 // 1024} MB"),), ())
-    live = studio.live_bank()
+    state = _live_state()
+    live = state.bank()
     read = from_csv(data, live)
     rows = []
     for number, question in read.rows:
@@ -407,7 +515,7 @@ def preview_csv(data: bytes | str) -> CsvPreview:
             origin={**live.origin, **{r.question.id: "csv" for r in rows
                                       if r.question.id not in live.origin}})
         row_of = {r.question.id: r.number for r in rows}
-        for problem in _new_problems(check_bank(live), check_bank(merged)):
+        for problem in _new_problems(state.bank_problems(), check_bank(merged)):
             found = RowProblem(row_of.get(problem.item), "", problem.message, problem.level,
                                problem.item)
             (errors if problem.level == "error" else warnings).append(found)

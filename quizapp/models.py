@@ -12,6 +12,7 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     Index,
+    LargeBinary,
     String,
     Text,
     TypeDecorator,
@@ -63,7 +64,8 @@ class User(UserMixin, db.Model):
     name: Mapped[str] = mapped_column(String(120))
     password_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(default=True)
-    # Bumped on sign-out and password change, so copies of an old session cookie fail.
+    # No longer read: sessions are `UserSession` rows (one per signed-in device), which
+    # `accounts.end_sessions` deletes. Kept so older databases and exports still load.
     session_version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -71,8 +73,15 @@ class User(UserMixin, db.Model):
         back_populates="user", cascade="all, delete-orphan", lazy="selectin"
     )
 
+    # The signed-in device's session, set by `accounts.start_session` at sign-in and
+    # by the user loader on each request: Flask-Login keeps its token in the cookie.
+    session_token = None  # str
+    current_session = None  # UserSession
+
     def get_id(self) -> str:
-        return f"{self.id}:{self.session_version}"
+        if not self.session_token:
+            raise RuntimeError("No session: sign in through accounts.start_session.")
+        return self.session_token
 
     @property
     def is_active(self) -> bool:
@@ -95,8 +104,6 @@ class User(UserMixin, db.Model):
         # Tests set a cheap method; everywhere else it is werkzeug's default, scrypt.
         method = current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
         self.password_hash = generate_password_hash(password, method=method)
-        if self.session_version:
-            self.session_version += 1
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)
@@ -360,6 +367,15 @@ class Attempt(db.Model):
         return exam_rules.rules_from_dict(self.rules_data)
 
     @property
+    def pass_mark(self) -> float:
+        """The pass mark this attempt is held to, in grading, regrading and the study
+        plan: the one fixed when its form was drawn, or its rules' mark for attempts
+        older than that record."""
+        if self.pass_mark_percent is not None:
+            return self.pass_mark_percent
+        return float(self.rules.pass_mark_percent)
+
+    @property
     def finished(self) -> bool:
         return self.state == "finished"
 
@@ -435,21 +451,98 @@ class Certificate(db.Model):
     code: Mapped[str] = mapped_column(String(40), unique=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
     exam_id: Mapped[str] = mapped_column(ForeignKey("exam.id"))
-    attempt_id: Mapped[int] = mapped_column(ForeignKey("attempt.id"), unique=True)
+    # None for a reissue (a corrected name): the attempt keeps its first certificate.
+    attempt_id: Mapped[int | None] = mapped_column(ForeignKey("attempt.id"), unique=True)
     # What is printed stays as it was issued, even if the account is renamed.
     holder_name: Mapped[str] = mapped_column(String(120))
     title: Mapped[str] = mapped_column(String(200))
+    scope: Mapped[str] = mapped_column(Text, default="", server_default="")
+    issuer_name: Mapped[str] = mapped_column(String(200), default="Microneedling Academy",
+                                             server_default="Microneedling Academy")
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The recertification window opens here (expiry less the exam's window), fixed at
+    # issue like the expiry itself.
+    renew_from: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The public verification URL printed in the PDF and its QR code.
+    verify_url: Mapped[str | None] = mapped_column(String(300))
+    # The PDF as issued and its SHA-256: a dropped file is checked against the hash,
+    # and a download is always this very document.
+    pdf: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    pdf_sha256: Mapped[str | None] = mapped_column(String(64))
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    revoked_reason: Mapped[str | None] = mapped_column(Text)
+    revoked_reason: Mapped[str | None] = mapped_column(Text)  # the note
+    revoked_category: Mapped[str | None] = mapped_column(String(40))
+    suspended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    suspended_category: Mapped[str | None] = mapped_column(String(40))
+    suspended_note: Mapped[str | None] = mapped_column(Text)
+    superseded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    superseded_by_id: Mapped[int | None] = mapped_column(ForeignKey("certificate.id"))
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship()
-    attempt: Mapped[Attempt] = relationship(back_populates="certificate")
+    attempt: Mapped[Attempt | None] = relationship(back_populates="certificate")
+    superseded_by: Mapped[Certificate | None] = relationship(remote_side=[id])
 
     def status(self, now: datetime) -> str:
+        """valid, expiring_soon (in the recertification window), expired, superseded,
+        suspended or revoked; the later in that list wins."""
         if self.revoked_at is not None:
             return "revoked"
+        if self.suspended_at is not None:
+            return "suspended"
+        if self.superseded_at is not None:
+            return "superseded"
         if self.expires_at is not None and now >= self.expires_at:
             return "expired"
+        if self.renew_from is not None and now >= self.renew_from:
+            return "expiring_soon"
         return "valid"
+
+    def is_valid(self, now: datetime) -> bool:
+        """Whether it certifies its holder now (expiring soon still does)."""
+        return self.status(now) in ("valid", "expiring_soon")
+
+
+class NameCorrection(db.Model):
+    """A holder's request to correct the name on a certificate. A manager approves it
+    (the certificate is reissued with the name, the old one superseded) or declines."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    certificate_id: Mapped[int] = mapped_column(ForeignKey("certificate.id"), index=True)
+    requested_name: Mapped[str] = mapped_column(String(120))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    approved: Mapped[bool | None]
+    decision_note: Mapped[str | None] = mapped_column(Text)
+
+    certificate: Mapped[Certificate] = relationship()
+
+
+class ThrottleCounter(db.Model):
+    """How many requests one key (a client address, an account) made in one window of
+    time. Kept in the database so every worker counts against the same numbers."""
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    window_start: Mapped[int] = mapped_column(BigInteger, primary_key=True)  # epoch s
+    count: Mapped[int] = mapped_column(default=0)
+    # Past this (epoch s) the row counts for nothing and is deleted.
+    expires_at: Mapped[int] = mapped_column(BigInteger, index=True)
+
+
+class UserSession(db.Model):
+    """One signed-in device. The cookie carries a random token; only its SHA-256 is
+    kept here (`id`), so the table cannot be replayed. Signing out deletes the row;
+    `accounts.end_sessions` deletes all of a person's rows (sign out everywhere, a new
+    password, deactivation, a change of roles)."""
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256 hex of token
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # "Firefox on Windows": enough to recognise a device, not a fingerprint of it.
+    user_agent: Mapped[str] = mapped_column(String(120), default="")
+
+    user: Mapped[User] = relationship()

@@ -301,7 +301,7 @@ def _recompute(attempt: Attempt, question_id: str, new_key: frozenset[str],
             selected=tuple(item.response or ()),
             correct=key,
         ))
-    return exam_rules.score(scored, attempt.rules)
+    return exam_rules.score(scored, attempt.rules, attempt.pass_mark)
 
 
 def preview(question_id: str, version: int) -> Preview:

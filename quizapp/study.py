@@ -29,7 +29,6 @@ def missed_facts(attempt: Attempt, safety_only: bool = False) -> list[Fact]:
 
 def remediation_for(user: User, failed: Attempt) -> exam_rules.Remediation:
     """What is left of the study plan set by a failed attempt."""
-    rules = failed.rules
     by_topic = exam_rules.topic_breakdown(
         (item.version.question.topic_id, item.mark or 0.0) for item in failed.items
     )
@@ -47,7 +46,7 @@ def remediation_for(user: User, failed: Attempt) -> exam_rules.Remediation:
                         for topic in rules["blueprint"]["topics"]}
     return exam_rules.remediation_left(
         (fact.id for fact in missed_facts(failed, safety_only=True)),
-        exam_rules.weak_topics(by_topic, rules.pass_mark_percent),
+        exam_rules.weak_topics(by_topic, failed.pass_mark),
         studied,
         practised_topics,
     )

@@ -1,6 +1,7 @@
 """What the browser tests share: Debian's Chromium, launched once per test session; the
 app served over HTTP on loopback, once per test module, on a database of the module's
-own; people signed in through the real sign-in form; screenshots on request.
+own; people signed in by the sign-in form's POST (or by the form itself, where signing
+in is what a test checks); screenshots on request.
 
 Each tests/test_browser*.py takes the `browser` fixture from here; it hands every
 module the same Chromium, started on first use and closed when the session ends.
@@ -19,13 +20,13 @@ from __future__ import annotations
 import os
 import shutil
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
-from support import PASSWORD, make_app
+from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+from support import DATABASE_FILE, PASSWORD, make_app
 from werkzeug.serving import make_server
 
 from quizapp.bank_store import import_bank
@@ -33,9 +34,11 @@ from quizapp.extensions import db
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 # Without these, Chromium reaches for Google's servers, which this network refuses.
+# `--js-flags`: JavaScript runs without V8's optimising compilers, which cost more than
+# they save on pages that live for a second (axe-core runs about a third faster).
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]
+                 "--disable-sync", "--js-flags=--no-opt --no-maglev"]
 IN_CI = os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
 TIMEOUT_MS = 10_000
 DESKTOP = {"width": 1280, "height": 900}
@@ -68,21 +71,28 @@ def browser(request) -> Browser:
 
 
 @contextmanager
-def module_app(tmp_path: Path, bank, **overrides):
+def module_app(tmp_path: Path, bank, templates: dict[str, Path] | None = None, **overrides):
     """An app with the shipped bank imported, on a database of its own, for a whole
     module (conftest's `app` is per test). Its app context stays open, as conftest's
-    does, for the module's own database work; the server's requests get their own."""
+    does, for the module's own database work; the server's requests get their own.
+
+    `templates`: conftest's `sqlite_templates`; on SQLite the database is a copy of the
+    one with the bank already imported (on PostgreSQL it is None: built afresh)."""
+    if templates:
+        shutil.copyfile(templates["bank"], tmp_path / DATABASE_FILE)
     app = make_app(tmp_path, **overrides)
     with app.app_context():
-        db.drop_all()
-        db.create_all()
-        import_bank(bank)
-        db.session.commit()
+        if not templates:
+            db.drop_all()
+            db.create_all()
+            import_bank(bank)
+            db.session.commit()
         try:
             yield app
         finally:
             db.session.remove()
-            db.drop_all()
+            if not templates:
+                db.drop_all()
             db.engine.dispose()
 
 
@@ -100,20 +110,35 @@ def serve(app) -> Iterator[str]:
 
 
 def new_page(browser: Browser, base_url: str, email: str | None = None,
-             password: str = PASSWORD) -> Page:
-    """A page in a fresh context (its own cookies), signed in as `email` through the
-    sign-in form when one is given."""
+             password: str = PASSWORD, through_form: bool = False,
+             init_scripts: Iterable[Path] = ()) -> Page:
+    """A page in a fresh context (its own cookies), signed in as `email` when one is
+    given: by posting the sign-in form's fields from the context (its cookies are the
+    page's), or, `through_form`, by filling in and sending the form on the page.
+    `init_scripts` run in every document the context loads, before the page's own."""
     context = browser.new_context(base_url=base_url, viewport=DESKTOP)
     context.set_default_timeout(TIMEOUT_MS)
+    for script in init_scripts:
+        context.add_init_script(path=script)
     page = context.new_page()
-    if email is not None:
+    if email is not None and through_form:
         page.goto("/auth/login")
         page.fill("input[name=email]", email)
         page.fill("input[name=password]", password)
         page.click("button[type=submit]")
         page.wait_for_load_state()
         assert "/auth/login" not in page.url, f"{email} could not sign in"
+    elif email is not None:
+        sign_in(context, email, password)
     return page
+
+
+def sign_in(context: BrowserContext, email: str, password: str = PASSWORD) -> None:
+    """Sign `email` in for every page of `context`: the sign-in form's fields posted
+    from the context, whose cookies its pages share."""
+    response = context.request.post("/auth/login", form={"email": email, "password": password})
+    assert response.ok and "/auth/login" not in response.url, (
+        f"{email} could not sign in: {response.status} at {response.url}")
 
 
 def save_screenshot(page: Page, name: str) -> Path | None:

@@ -83,5 +83,13 @@ def make_app(tmp_path: Path, **overrides):
     return app
 
 
+def start_from_bank_template(app, state: dict | None) -> None:
+    """Give an app whose database is a fresh copy of the bank template the studio's
+    caches of that template (conftest's `bank_template_state`), when it reads the same
+    bank folder (the snapshot holds that folder's settings). None: nothing to give."""
+    if state is not None and app.config["QUESTION_BANK_PATH"] == str(BANK_PATH):
+        app.extensions["studio"] = dict(state)
+
+
 def user_by_email(email: str) -> User:
     return db.session.scalar(select(User).where(User.email == email))

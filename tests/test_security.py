@@ -23,9 +23,20 @@ ACCESS = {
     "public.index": ANYONE,
     "public.verify_form": ANYONE,
     "public.verify": ANYONE,
+    "public.check": ANYONE,
+    "public.status": ANYONE,
+    "public.credential": ANYONE,
+    "public.jwks": ANYONE,
+    "public.issuer": ANYONE,
+    "health.healthz": ANYONE,
     "auth.login": ANYONE,
     "auth.logout": ANYONE,
     "auth.register": ANYONE,
+    "auth.reset_password": ANYONE,
+    "auth.forgot_password": ANYONE,
+    "auth.account": {"trainee", "trainer", "manager", "admin"},
+    "auth.logout_everywhere": {"trainee", "trainer", "manager", "admin"},
+    "manager.audit": {"admin"},
     "trainee.dashboard": {"trainee"},
     "trainee.start": {"trainee"},
     "trainee.resume": {"trainee"},
@@ -40,6 +51,9 @@ ACCESS = {
     "trainee.study": {"trainee"},
     "trainee.study_topic": {"trainee"},
     "trainee.certificate": {"trainee"},
+    "trainee.certificate_pdf": {"trainee"},
+    "trainee.certificate_credential": {"trainee"},
+    "trainee.request_name_correction": {"trainee"},
     "trainer.questions": {"trainer", "admin"},
     "trainer.question": {"trainer", "admin"},
     "trainer.new_question": {"trainer", "admin"},
@@ -68,15 +82,52 @@ ACCESS = {
     "trainer.import_csv": {"trainer", "admin"},
     "manager.users": {"manager", "admin"},
     "manager.new_user": {"manager", "admin"},
+    "manager.user": {"admin"},
+    "manager.user_roles": {"admin"},
+    "manager.deactivate_user": {"admin"},
+    "manager.reactivate_user": {"admin"},
+    "manager.reset_link": {"admin"},
     "manager.regrades": {"manager", "admin"},
     "manager.regrade_preview": {"manager", "admin"},
     "manager.regrade_apply": {"manager", "admin"},
     "manager.regrade_decision": {"manager", "admin"},
+    "manager.trainees": {"manager", "admin"},
+    "manager.trainee": {"manager", "admin"},
+    "manager.transcript": {"manager", "admin"},
+    "manager.dashboard": {"manager", "admin"},
+    "manager.cohorts": {"manager", "admin"},
+    "manager.new_cohort": {"manager", "admin"},
+    "manager.cohort": {"manager", "admin"},
+    "manager.edit_cohort": {"manager", "admin"},
+    "manager.add_members": {"manager", "admin"},
+    "manager.remove_member": {"manager", "admin"},
+    "manager.add_manager": {"manager", "admin"},
+    "manager.remove_manager": {"manager", "admin"},
+    "manager.export_attempts": {"manager", "admin"},
+    "manager.export_certificates": {"manager", "admin"},
+    "manager.exams": {"manager", "admin"},
+    "manager.exam_settings": {"manager", "admin"},
+    "manager.exam_versions": {"manager", "admin"},
+    "manager.accommodations_list": {"manager", "admin"},
+    "manager.trainee_accommodations": {"manager", "admin"},
+    "manager.certificates": {"manager", "admin"},
+    "manager.certificates_zip": {"manager", "admin"},
+    "manager.certificate": {"manager", "admin"},
+    "manager.suspend_certificate": {"manager", "admin"},
+    "manager.reinstate_certificate": {"manager", "admin"},
+    "manager.revoke_certificate": {"manager", "admin"},
+    "manager.name_corrections": {"manager", "admin"},
+    "manager.decide_name_correction": {"manager", "admin"},
+    "manager.items": {"manager", "admin"},
+    "manager.items_csv": {"manager", "admin"},
+    "trainer.angoff_ratings": {"trainer", "admin"},
 }
 SAMPLE_ARGS = {"attempt_id": 1, "position": 1, "exam_id": "certification",
                "topic_id": "contraindications",
                "code": "NOPE", "question_id": "mech-001", "filename": "app.css",
-               "version": 1, "document_id": "doc-000", "number": 1}
+               "version": 1, "document_id": "doc-000", "number": 1,
+               "user_id": 1, "token": "NOPE", "cohort_id": 1,
+               "certificate_id": 1, "correction_id": 1}
 
 
 def test_every_route_is_in_the_table(app):
@@ -97,7 +148,7 @@ def test_authorization_matrix(bank_loaded, client, auth, who):
     if who != "anonymous":
         auth.login(who)
     for endpoint, method, url in _routes(bank_loaded):
-        if endpoint == "auth.logout":
+        if endpoint in ("auth.logout", "auth.logout_everywhere"):
             continue  # signing out would end this test's session
         response = client.open(url, method=method, data={})
         response.close()
@@ -222,9 +273,13 @@ def test_a_copied_session_cookie_stops_working_after_sign_out(app, auth, client)
 
 
 def test_a_password_change_ends_other_sessions(app, auth, client):
+    from quizapp import accounts
+    from quizapp.models import utcnow
+
     auth.login()
     user = user_by_email("trainee@example.com")
-    user.set_password("a brand new password")
+    link = accounts.issue_reset_link(None, user, utcnow(), timedelta(hours=1))
+    accounts.redeem_reset(link.token, "quiet harbour lantern meadow", utcnow())
     db.session.commit()
     assert client.get("/trainee/").status_code == 302
 
@@ -284,6 +339,7 @@ def test_extra_fields_change_nothing(bank_loaded, client, auth):
         "confirm": "long enough pw", "role": "admin", "roles": "admin", "is_admin": "1"})
     assert response.status_code == 302
     assert user_by_email("eve@example.com").roles == {"trainee"}
+    client.post("/auth/login", data={"email": "eve@example.com", "password": "long enough pw"})
     attempt_id = start(client)
     item = items(attempt_id)[0]
     client.post(f"/trainee/attempts/{attempt_id}/questions/1", data={

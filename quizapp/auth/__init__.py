@@ -8,13 +8,18 @@ bp = Blueprint("auth", __name__, url_prefix="/auth")
 ROLE_HOMES = {
     "trainee": ("trainee.dashboard", "My exams"),
     "trainer": ("trainer.questions", "Question bank"),
-    "manager": ("manager.users", "People"),
-    "admin": ("manager.users", "People"),
+    "manager": ("manager.dashboard", "Dashboard"),
+    "admin": ("manager.dashboard", "Dashboard"),
 }
-# Further pages in the menu, after the start page of the role.
+# Further pages in the menu, after the start page of the role. A manager's console:
+# item analysis is reached from Exams (one report per exam), accommodations from a
+# trainee's record and from Exams.
+_CONSOLE = [("manager.trainees", "Trainees"), ("manager.cohorts", "Cohorts"),
+            ("manager.exams", "Exams"), ("manager.certificates", "Certificates"),
+            ("manager.users", "Accounts"), ("manager.regrades", "Regrades")]
 ROLE_MORE_LINKS = {
-    "manager": [("manager.regrades", "Regrades")],
-    "admin": [("manager.regrades", "Regrades")],
+    "manager": _CONSOLE,
+    "admin": [*_CONSOLE, ("manager.audit", "Audit trail")],
 }
 
 

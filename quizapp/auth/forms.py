@@ -23,3 +23,19 @@ class RegisterForm(FlaskForm):
     confirm = PasswordField("Repeat the password",
                             validators=[DataRequired(), EqualTo("password",
                                                                 "The passwords differ.")])
+
+
+class ResetPasswordForm(FlaskForm):
+    password = PasswordField("New password (at least 8 characters)", validators=PASSWORD_RULES)
+    confirm = PasswordField("Repeat the new password",
+                            validators=[DataRequired(), EqualTo("password",
+                                                                "The passwords differ.")])
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField("Email of your account", validators=[DataRequired(), Length(max=254)],
+                       filters=[lambda v: clean_text(v).lower()])
+
+
+class SignOutEverywhereForm(FlaskForm):
+    """The "sign out everywhere" button: nothing but the CSRF token."""

@@ -6,7 +6,11 @@ its file and item id, so an author sees them all at once.
 
 from __future__ import annotations
 
+import hashlib
+import pickle
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -53,10 +57,41 @@ class _Collector:
         self.problems.append(Problem("error", self.file, item, message))
 
 
+# What a YAML text parses to, by the text's digest, for the whole process: the same
+# files are read again and again (the shipped bank at start-up and by `bank check`, the
+# live bank's files for each upload's check), and parsing is the slow part of reading.
+# Kept pickled, so each reader gets data of its own; a text that does not parse is not
+# kept (its error is raised again).
+_PARSED: OrderedDict[bytes, bytes] = OrderedDict()
+_PARSED_KEPT = 512
+_PARSED_LOCK = threading.Lock()
+
+
+def _parse_yaml(text: str):
+    """`yaml.safe_load(text)`, remembered (see `_PARSED`)."""
+    key = hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest()
+    with _PARSED_LOCK:
+        kept = _PARSED.get(key)
+        if kept is not None:
+            _PARSED.move_to_end(key)
+    if kept is not None:
+        return pickle.loads(kept)
+    data = yaml.safe_load(text)
+    try:
+        blob = pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL)
+    except (pickle.PicklingError, TypeError, RecursionError):
+        return data
+    with _PARSED_LOCK:
+        _PARSED[key] = blob
+        while len(_PARSED) > _PARSED_KEPT:
+            _PARSED.popitem(last=False)
+    return data
+
+
 def _load_yaml(path: Path, root: Path, problems: list[Problem]) -> dict | None:
     name = str(path.relative_to(root.parent)) if root.parent in path.parents else str(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = _parse_yaml(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         problems.append(Problem("error", name, "", "file is missing"))
         return None

@@ -1,6 +1,8 @@
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, IntegerField, SelectMultipleField, StringField
-from wtforms.validators import InputRequired, NumberRange, Optional
+from wtforms import BooleanField, IntegerField, SelectMultipleField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from quizapp.validators import clean_text, printable
 
 
 class AnswerForm(FlaskForm):
@@ -15,3 +17,13 @@ class AnswerForm(FlaskForm):
 
 class ConfirmForm(FlaskForm):
     """A button with nothing but its CSRF token (start, submit)."""
+
+
+class NameCorrectionForm(FlaskForm):
+    """A holder asks for the name printed on a certificate to be corrected."""
+
+    name = StringField("Your name as it should be printed",
+                       validators=[DataRequired(), Length(max=120), printable],
+                       filters=[clean_text])
+    reason = TextAreaField("What is wrong (optional)", validators=[Length(max=1000)],
+                           filters=[clean_text])

@@ -2,7 +2,16 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import abort, current_app, flash, jsonify, redirect, render_template, url_for
+from flask import (
+    Response,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    url_for,
+)
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -10,7 +19,7 @@ from quizapp import attempts, certs, exam_rules, study
 from quizapp.extensions import db
 from quizapp.models import Attempt, Exam, Topic, utcnow
 from quizapp.trainee import bp
-from quizapp.trainee.forms import AnswerForm, ConfirmForm
+from quizapp.trainee.forms import AnswerForm, ConfirmForm, NameCorrectionForm
 from quizapp.web import wants_json
 
 
@@ -118,6 +127,7 @@ def question(attempt_id: int, position: int):
     if attempt.finished:
         flash("This attempt is finished.", "info")
         return redirect(url_for("trainee.result", attempt_id=attempt.id))
+    attempts.mark_shown(attempt, position, utcnow())
     return _question_page(attempt, position, AnswerForm(formdata=None))
 
 
@@ -214,7 +224,7 @@ def result(attempt_id: int):
     return render_template(
         "trainee/result.html", attempt=attempt, rules=rules, review=review,
         breakdown=[(name, *by_topic[t], t) for t, name in topic_names.items() if t in by_topic],
-        weak=set(exam_rules.weak_topics(by_topic, rules.pass_mark_percent)),
+        weak=set(exam_rules.weak_topics(by_topic, attempt.pass_mark)),
         missed_notes=[] if review else study.notes_by_topic(
             fact.id for fact in study.missed_facts(attempt)),
         certificate=attempt.certificate, now=now, display_code=certs.display_code,
@@ -231,13 +241,59 @@ def history():
     return render_template("trainee/history.html", attempts=rows)
 
 
-@bp.get("/certificates/<code>")
-def certificate(code: str):
+def _own_certificate(code: str):
+    """The current trainee's certificate; anyone else's is simply not found."""
     found = certs.find(code)
     if found is None or found.user_id != current_user.id:
         abort(404)
-    return render_template("trainee/certificate.html", certificate=found, now=utcnow(),
-                           display_code=certs.display_code)
+    return found
+
+
+def _certificate_page(found, form: NameCorrectionForm, status: int = 200):
+    return render_template(
+        "trainee/certificate.html", certificate=found, now=utcnow(), form=form,
+        display_code=certs.display_code, labels=certs.STATUS_LABELS,
+        verify_url=certs.verify_url(found), linkedin_url=certs.linkedin_url(found),
+        pending=certs.pending_correction(found),
+    ), status
+
+
+@bp.get("/certificates/<code>")
+def certificate(code: str):
+    return _certificate_page(_own_certificate(code), NameCorrectionForm(formdata=None))
+
+
+@bp.get("/certificates/<code>/certificate.pdf")
+def certificate_pdf(code: str):
+    """The PDF as issued: the same bytes at every download."""
+    found = _own_certificate(code)
+    return Response(certs.pdf_of(found), mimetype="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="{certs.pdf_filename(found)}"'})
+
+
+@bp.get("/certificates/<code>/credential.jwt")
+def certificate_credential(code: str):
+    """The signed Open Badges 3.0 credential (VC-JWT)."""
+    found = _own_certificate(code)
+    return Response(certs.signed_credential(found), mimetype="application/jwt", headers={
+        "Content-Disposition": f'attachment; filename="{certs.credential_filename(found)}"'})
+
+
+@bp.post("/certificates/<code>/name")
+def request_name_correction(code: str):
+    found = _own_certificate(code)
+    form = NameCorrectionForm()
+    if not form.validate_on_submit():
+        return _certificate_page(found, form, 400)
+    try:
+        certs.request_name_correction(found, current_user, form.name.data,
+                                      form.reason.data or "", utcnow())
+    except certs.CertificateError as error:
+        form.name.errors = [str(error)]
+        return _certificate_page(found, form, error.status)
+    db.session.commit()
+    flash("Your request has been sent to a manager.", "success")
+    return redirect(url_for("trainee.certificate", code=found.code))
 
 
 @bp.get("/study", endpoint="study")

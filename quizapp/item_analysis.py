@@ -1,0 +1,257 @@
+"""Item analysis of one exam, from the database: the response matrix streamed out of
+SQL, attempt by attempt, into `item_stats.analyse`.
+
+The report covers the finished attempts of the trainees the viewer may see
+(`cohorts.visible_trainee_ids`; no viewer, as on the command line, means everyone),
+in the report filter's cohort and date range, and by default only each trainee's
+first attempt: a retake has seen questions before, which makes them look easier and
+blurs how well they separate the able from the less able.
+
+Two queries, whatever the number of attempts: the question versions the attempts
+showed (a few hundred rows at most), then the marks and answers, streamed in
+batches so memory stays flat. The page, the CSV and the `report` commands all read
+the `ItemAnalysis` made here, so they cannot disagree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from itertools import groupby
+
+from sqlalchemy import select
+
+from quizapp import cohorts, item_stats
+from quizapp.bank.model import Question as BankQuestion
+from quizapp.errors import ServiceError
+from quizapp.extensions import db
+from quizapp.models import (
+    Attempt,
+    AttemptItem,
+    CohortMember,
+    Exam,
+    Question,
+    QuestionVersion,
+    Topic,
+    User,
+)
+
+STREAM_BATCH = 1000  # rows fetched at a time from the database
+
+
+class NotFound(ServiceError):
+    """An exam that does not exist, or a cohort the viewer does not see (the same
+    answer for both, so a manager cannot probe other managers' cohorts)."""
+
+    status = 404
+
+
+@dataclass(frozen=True)
+class QuestionReport:
+    """One question's line of the report."""
+
+    question_id: str
+    versions: tuple[int, ...]  # the versions the attempts showed
+    topic: str  # its name
+    safety_critical: bool
+    key: frozenset[str]  # the option ids keyed right in the newest version shown
+    stats: item_stats.ItemStats
+
+    @property
+    def flagged(self) -> bool:
+        return bool(self.stats.flags)
+
+
+@dataclass(frozen=True)
+class ItemAnalysis:
+    """The whole report, as the page, its CSV and the `report` commands show it."""
+
+    exam: Exam
+    filters: cohorts.ReportFilter
+    all_attempts: bool
+    min_responses: int
+    stats: item_stats.ExamStats
+    questions: list[QuestionReport]  # in the bank's topic order, then by id
+    # (id, name) of the cohorts the viewer may filter by; none without a viewer.
+    cohort_choices: list[tuple[int, str]]
+
+    @property
+    def flagged(self) -> list[QuestionReport]:
+        return [q for q in self.questions if q.flagged]
+
+
+@dataclass(frozen=True)
+class _Seen:
+    """What the analysis knows of a question from the versions the attempts showed."""
+
+    versions: tuple[int, ...]
+    topic: str
+    question: item_stats.Question
+
+
+def exam_or_404(exam_id: str) -> Exam:
+    """The exam, or NotFound (a 404 on a page, exit code 2 on the command line)."""
+    exam = db.session.get(Exam, exam_id)
+    if exam is None:
+        raise NotFound(f"There is no exam '{exam_id}'.")
+    return exam
+
+
+def _conditions(viewer: User | None, filters: cohorts.ReportFilter,
+                all_attempts: bool) -> list:
+    """The WHERE of the attempts in the analysis; raises NotFound for a cohort the
+    viewer does not see."""
+    if filters.cohort_id is not None and viewer is not None and cohorts.cohort_for(
+            viewer, filters.cohort_id) is None:
+        raise NotFound("There is no such cohort among yours.")
+    where = [Attempt.exam_id == filters.exam_id, Attempt.state == "finished"]
+    if viewer is not None:
+        where.append(Attempt.user_id.in_(cohorts.visible_trainee_ids(viewer, filters.cohort_id)))
+    elif filters.cohort_id is not None:
+        where.append(Attempt.user_id.in_(
+            select(CohortMember.user_id).where(CohortMember.cohort_id == filters.cohort_id)))
+    if not all_attempts:
+        where.append(Attempt.number == 1)
+    if filters.starts is not None:
+        where.append(Attempt.finished_at >= filters.starts)
+    if filters.ends is not None:
+        where.append(Attempt.finished_at < filters.ends)
+    return where
+
+
+def _seen_questions(where: list) -> dict[str, _Seen]:
+    """The questions the attempts showed, each described by the newest version seen
+    (its type, options and key), in the bank's topic order."""
+    shown = (select(AttemptItem.question_version_id)
+             .join(Attempt, Attempt.id == AttemptItem.attempt_id).where(*where))
+    rows = db.session.execute(
+        select(QuestionVersion.question_id, QuestionVersion.version, QuestionVersion.content,
+               Question.topic_id, Topic.name)
+        .join(Question, Question.id == QuestionVersion.question_id)
+        .join(Topic, Topic.id == Question.topic_id)
+        .where(QuestionVersion.id.in_(shown))
+        .order_by(Topic.position, QuestionVersion.question_id, QuestionVersion.version)
+    ).all()
+    seen: dict[str, _Seen] = {}
+    for question_id, version, content, topic_id, topic in rows:
+        earlier = seen.get(question_id)
+        bank = BankQuestion.from_content(question_id, topic_id, "published", content)
+        seen[question_id] = _Seen(
+            versions=(earlier.versions if earlier else ()) + (version,),
+            topic=topic,
+            question=item_stats.Question(bank.type, tuple(o.id for o in bank.options),
+                                         bank.correct_ids, bank.safety_critical),
+        )
+    return seen
+
+
+def _matrix_rows(where: list) -> Iterator[tuple[int, item_stats.Responses]]:
+    """Each attempt's marks and chosen options, streamed in attempt order."""
+    rows = db.session.execute(
+        select(AttemptItem.attempt_id, QuestionVersion.question_id, AttemptItem.mark,
+               AttemptItem.response)
+        .join(Attempt, Attempt.id == AttemptItem.attempt_id)
+        .join(QuestionVersion, QuestionVersion.id == AttemptItem.question_version_id)
+        .where(*where)
+        .order_by(AttemptItem.attempt_id, AttemptItem.position)
+        .execution_options(yield_per=STREAM_BATCH)
+    )
+    for attempt_id, items in groupby(rows, key=lambda row: row[0]):
+        marks, choices = {}, {}
+        for _, question_id, mark, response in items:
+            marks[question_id] = mark or 0.0  # finishing marks every item; None is 0
+            choices[question_id] = response or ()
+        yield attempt_id, item_stats.Responses(marks, choices)
+
+
+def analyse(viewer: User | None, filters: cohorts.ReportFilter, all_attempts: bool = False,
+            min_responses: int = item_stats.MIN_RESPONSES) -> ItemAnalysis:
+    """The item analysis of `filters.exam_id` as `viewer` may see it."""
+    exam = exam_or_404(filters.exam_id)
+    where = _conditions(viewer, filters, all_attempts)
+    seen = _seen_questions(where)
+    result = item_stats.analyse(
+        (row for _, row in _matrix_rows(where)),
+        {qid: s.question for qid, s in seen.items()},
+        partial_credit=exam.rules.partial_credit,
+        min_responses=min_responses,
+    )
+    questions = [
+        QuestionReport(qid, s.versions, s.topic, s.question.safety_critical,
+                       s.question.correct, result.items[qid])
+        for qid, s in seen.items() if qid in result.items
+    ]
+    choices = cohorts.cohort_choices(viewer) if viewer is not None else []
+    return ItemAnalysis(exam, filters, all_attempts, min_responses, result.exam, questions,
+                        choices)
+
+
+def responses(viewer: User | None, filters: cohorts.ReportFilter, all_attempts: bool = False
+              ) -> tuple[list[str], Iterator[tuple[int, item_stats.Responses]]]:
+    """The response matrix itself: the question ids (the columns) and, streamed, each
+    attempt's id and marks. For checking the statistics independently."""
+    exam_or_404(filters.exam_id)
+    where = _conditions(viewer, filters, all_attempts)
+    return list(_seen_questions(where)), _matrix_rows(where)
+
+
+# --- As CSV and JSON (the page's download and the `report` commands) ----------------
+
+ITEM_COLUMNS = ("question_id", "version", "responses", "facility", "discrimination",
+                "efficiency", "flags", "topic", "safety_critical", "sd", "random_guess",
+                "option_shares")
+EXAM_COLUMNS = ("attempts", "mean", "median", "sd", "skewness", "kurtosis", "alpha",
+                "error_ratio", "sem")
+
+
+def _cell(value: float | None) -> float | str:
+    """A number as a CSV cell: rounded past any difference a reader would see, and
+    empty where the statistic is not available."""
+    return "" if value is None else round(value, 6)
+
+
+def item_rows(analysis: ItemAnalysis) -> Iterator[list]:
+    """One CSV row per question, under ITEM_COLUMNS."""
+    for q in analysis.questions:
+        s = q.stats
+        yield [q.question_id, ";".join(str(v) for v in q.versions), s.responses,
+               _cell(s.facility), _cell(s.discrimination), _cell(s.efficiency),
+               "; ".join(s.labels), q.topic, "yes" if q.safety_critical else "no",
+               _cell(s.sd), _cell(s.random_guess),
+               "; ".join(f"{o} {share:.4f}" for o, share in s.option_shares.items())]
+
+
+def item_dicts(analysis: ItemAnalysis) -> list[dict]:
+    """The questions as JSON objects, with the numbers unrounded."""
+    return [{
+        "question_id": q.question_id, "versions": list(q.versions), "topic": q.topic,
+        "safety_critical": q.safety_critical, "responses": q.stats.responses,
+        "facility": q.stats.facility, "sd": q.stats.sd,
+        "random_guess": q.stats.random_guess, "discrimination": q.stats.discrimination,
+        "efficiency": q.stats.efficiency, "option_shares": q.stats.option_shares,
+        "enough_data": q.stats.enough_data, "flags": list(q.stats.labels),
+    } for q in analysis.questions]
+
+
+def exam_dict(analysis: ItemAnalysis) -> dict:
+    return {name: getattr(analysis.stats, name) for name in EXAM_COLUMNS}
+
+
+def exam_rows(analysis: ItemAnalysis) -> Iterator[list]:
+    """The exam's statistics as the one CSV row under EXAM_COLUMNS."""
+    yield [analysis.stats.attempts] + [_cell(getattr(analysis.stats, name))
+                                       for name in EXAM_COLUMNS[1:]]
+
+
+def response_rows(question_ids: list[str],
+                  rows: Iterator[tuple[int, item_stats.Responses]]) -> Iterator[list]:
+    """The matrix as CSV rows under ["attempt", *question_ids]: the mark where the
+    question was on the form (1, 0 or a partial mark), empty where it was not."""
+    for attempt_id, row in rows:
+        yield [attempt_id] + [_mark(row.marks.get(qid)) for qid in question_ids]
+
+
+def _mark(mark: float | None) -> float | int | str:
+    if mark is None:
+        return ""
+    return int(mark) if mark in (0, 1) else round(mark, 6)
