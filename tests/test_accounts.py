@@ -145,7 +145,7 @@ def test_the_account_list_shows_accounts_not_results(bank_loaded, client, auth):
 
 @pytest.mark.parametrize("who, home", [
     ("trainee", "/trainee/"), ("trainer", "/trainer/questions"),
-    ("manager", "/manager/users"), ("admin", "/manager/users"),
+    ("manager", "/manager/"), ("admin", "/manager/"),
 ])
 def test_signing_in_lands_on_the_persons_own_home(client, auth, who, home):
     response = auth.login(who)
@@ -158,8 +158,8 @@ def test_signing_in_follows_a_safe_next_and_otherwise_goes_home(client, users, r
                         "--role", "manager", "--role", "trainee", "--password", PASSWORD])
     for email, target, expected in [
         ("manager@example.com", "/trainee/history", "/trainee/history"),
-        ("manager@example.com", "https://evil.example/", "/manager/users"),
-        ("manager@example.com", "//evil.example/", "/manager/users"),
+        ("manager@example.com", "https://evil.example/", "/manager/"),
+        ("manager@example.com", "//evil.example/", "/manager/"),
         # Several roles: the first in the menu's order (trainee before manager).
         ("both@example.com", "", "/trainee/"),
     ]:

@@ -343,6 +343,7 @@ def test_retake_waits_and_then_the_limit_is_enforced(trainee, auth):
             else:
                 assert "All 3 attempts have been used." in html
         traveller.shift(timedelta(days=30))
+        auth.login()  # a month idle ends the session (SESSION_IDLE_DAYS); the limit stays
         assert "All 3 attempts" in trainee.post(
             "/trainee/exams/certification/start", follow_redirects=True).get_data(as_text=True)
 
