@@ -8,8 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import func, or_, select
 from sqlalchemy import event as orm_events
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import ORMExecuteState, Session, joinedload
 
 from quizapp.extensions import db
