@@ -144,14 +144,11 @@ def _register_error_pages(app: Flask) -> None:
 
 
 def _refuse_malformed_input():
-    """Input no page of the app sends, refused with 400 before any view reads it:
-    a NUL character in the address or the query string (PostgreSQL cannot even compare
-    a text with one), and a JSON body that is not an object of strings (Flask-WTF reads
-    a JSON body as the form's fields, and a list, a number or a nested object would
-    choke the form)."""
-    if "\x00" in request.path or any("\x00" in key or "\x00" in value
-                                     for key, value in request.args.items(multi=True)):
-        abort(400, "The address holds a character no address may hold.")
+    """A JSON body no page of the app sends, refused with 400 before any view reads
+    it: Flask-WTF reads a JSON body as the form's fields, and anything but an object of
+    strings (or lists of strings), such as a list, a number or a nested object, would
+    choke the form. (A value the database cannot hold, such as a NUL character on
+    PostgreSQL, is the DataError handler's 400.)"""
     if request.method in ("GET", "HEAD", "OPTIONS") or not request.is_json:
         return None
     body = request.get_json(silent=True)

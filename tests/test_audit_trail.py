@@ -90,7 +90,7 @@ def test_the_filters(client, auth, users):
 def test_a_wrong_filter_is_a_clear_400_showing_the_whole_trail(client, auth, users):
     auth.login("admin")
     for query in ("since=yesterday", "since=2026-05-09&until=2026-05-01", "page=0",
-                  "page=abc", "subject=" + "x" * 101, "actor=%00"):
+                  "page=abc", "subject=" + "x" * 101, "actor=%07"):
         response = client.get("/manager/audit?" + query)
         assert response.status_code == 400, query
         assert 'class="error"' in response.get_data(as_text=True), query

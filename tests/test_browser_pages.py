@@ -421,6 +421,18 @@ def _drop_an_edited_pdf(page):
     assert page.locator(".check-mismatch").count() == 1
 
 
+def _sign_in_until_throttled(page):
+    for _ in range(12):
+        page.fill("input[name=email]", "no-one-has-this@example.com")
+        page.fill("input[name=password]", "not the password")
+        page.locator("main button[type=submit]").click()
+        page.wait_for_load_state()
+        if page.locator("h1").inner_text() == "Too many attempts":
+            break
+    assert page.locator("h1").inner_text() == "Too many attempts"
+    assert "Try again in" in page.locator("main").inner_text()
+
+
 def _send_empty_form(page):
     page.locator("main form button[type=submit]").click()
     page.wait_for_load_state()
@@ -623,6 +635,16 @@ PAGES = [
     Page("manager.items", "manager", lambda w: {"exam_id": "certification",
                                                 "since": "2026-13-01"},
          variant="bad-date", status=400),
+    # Security: asking for a new password, the 429 page after too many failed sign-ins
+    # (an email no one has, so no one's sign-in here is held up), the account page
+    # with its sessions (a long name), the audit trail (and a filter it cannot read)
+    Page("auth.forgot_password", VISITOR),
+    Page("auth.forgot_password", VISITOR, variant="errors", then=_send_empty_form),
+    Page("auth.login", VISITOR, variant="too-many", then=_sign_in_until_throttled),
+    Page("auth.account", "passer"),
+    Page("manager.audit", "admin", needs=("passed", "failed")),
+    Page("manager.audit", "admin", lambda w: {"since": "yesterday"}, variant="bad-filter",
+         status=400),
 ]
 
 # GET endpoints that never render a page of their own, and why. POST-only endpoints
