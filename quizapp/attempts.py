@@ -196,6 +196,15 @@ def accommodation_for(user: User, exam: Exam) -> Accommodation | None:
         Accommodation.user_id == user.id, Accommodation.exam_id == exam.id))
 
 
+def time_allowed(rules: exam_rules.ExamRules,
+                 granted: Accommodation | None) -> timedelta | None:
+    """The time this trainee gets: the exam's, with an accommodation's extra time."""
+    if granted is None:
+        return rules.time_limit
+    return exam_rules.extended_time_limit(rules.time_limit, granted.extra_time_percent,
+                                          granted.extra_minutes)
+
+
 def eligibility(user: User, exam: Exam, now: datetime) -> Eligibility:
     """Whether this trainee may start a new attempt now, else when and why not."""
     rules = exam.rules
@@ -239,6 +248,11 @@ class ExamStatus:
     verdict: Eligibility
     plan: study.StudyPlan | None  # what is left of a failed attempt's study plan
 
+    @property
+    def time_limit(self) -> timedelta | None:
+        """The time a new attempt would get, extra time included."""
+        return time_allowed(self.rules, self.verdict.accommodation)
+
 
 def exam_status(user: User, exam: Exam, now: datetime, grace: timedelta) -> ExamStatus:
     """The trainee's open attempt at this exam, whether a new one may start, and the
@@ -255,26 +269,6 @@ def dashboard(user: User, now: datetime, grace: timedelta) -> list[ExamStatus]:
     """Every exam in the bank's order, as `exam_status` sees it."""
     return [exam_status(user, exam, now, grace)
             for exam in db.session.scalars(select(Exam).order_by(Exam.position))]
-
-
-def latest_results() -> dict[int, Attempt]:
-    """Each person's most recently finished attempt, by user id, in one query."""
-    last_finish = (
-        select(Attempt.user_id, func.max(Attempt.finished_at).label("at"))
-        .where(Attempt.state == "finished")
-        .group_by(Attempt.user_id)
-        .subquery()
-    )
-    return {
-        attempt.user_id: attempt
-        for attempt in db.session.scalars(
-            select(Attempt).join(
-                last_finish,
-                (Attempt.user_id == last_finish.c.user_id)
-                & (Attempt.finished_at == last_finish.c.at),
-            )
-        )
-    }
 
 
 def _option_tokens(count: int) -> list[str]:
@@ -323,9 +317,7 @@ def start(user: User, exam: Exam, now: datetime, grace: timedelta = timedelta(0)
                               exposure_counts(user.id), fill=not practice)
     except exam_rules.DrawError as error:
         raise NotAllowed(f"This exam cannot be drawn from the bank right now: {error}") from error
-    granted = verdict.accommodation
-    time_limit = rules.time_limit if granted is None else exam_rules.extended_time_limit(
-        rules.time_limit, granted.extra_time_percent, granted.extra_minutes)
+    time_limit = time_allowed(rules, verdict.accommodation)
     pass_mark, method = form_pass_mark(rules, form, pool)
     earlier = db.session.scalar(select(func.count()).select_from(Attempt).where(
         Attempt.user_id == user.id, Attempt.exam_id == exam.id))

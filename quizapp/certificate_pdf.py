@@ -17,6 +17,7 @@ from pathlib import Path
 import segno
 from fontTools.ttLib import TTFont
 from fpdf import FPDF
+from fpdf.enums import MethodReturnValue
 
 PAGE_SIZES = ("A4", "Letter")
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
@@ -139,6 +140,18 @@ class _Document(FPDF):
                         new_x="LMARGIN", new_y="NEXT")
         return changed
 
+    def fitted_size(self, text: str, sizes: tuple[float, ...], bottom: float) -> float:
+        """The largest of `sizes` at which `text`, set as `text_line` sets it from
+        here, ends above `bottom` (the smallest when none does)."""
+        shown, _ = printable_text(text, self.font_files.regular)
+        for size in sizes:
+            self.set_font(self.body_font, "", size)
+            lines = self.multi_cell(0, size * 0.48, shown, align="C", dry_run=True,
+                                    output=MethodReturnValue.LINES)
+            if self.get_y() + len(lines) * size * 0.48 <= bottom:
+                return size
+        return sizes[-1]
+
 
 def render(fields: CertificateFields, fonts: Fonts | None = None) -> bytes:
     """The certificate's PDF (one landscape page)."""
@@ -168,16 +181,18 @@ def render(fields: CertificateFields, fonts: Fonts | None = None) -> bytes:
     pdf.text_line("holds the certification", 12, colour=muted)
     pdf.ln(1)
     pdf.text_line(fields.title, 17, bold=True, height=9)
-    if fields.scope:
-        pdf.ln(3)
-        pdf.set_x(45)
-        pdf.set_right_margin(45)
-        pdf.text_line(fields.scope, 10.5, height=5)
-        pdf.set_right_margin(25)
-
     # The facts and the QR code along the foot of the page.
     qr_size = 38
     foot = height - 22 - qr_size
+    if fields.scope:
+        # A long scope (the rules allow SCOPE_LIMIT characters) or a name that wraps
+        # is set smaller rather than run into the facts below.
+        pdf.ln(3)
+        pdf.set_x(45)
+        pdf.set_right_margin(45)
+        size = pdf.fitted_size(fields.scope, (10.5, 9.5, 8.5, 7.5), foot - 3)
+        pdf.text_line(fields.scope, size, height=size * 0.48)
+        pdf.set_right_margin(25)
     pdf.set_xy(25, foot)
     rows = (("Issued", day(fields.issued_at)), ("Expires", day(fields.expires_at)),
             ("Issuer", fields.issuer_name), ("Code", fields.code))

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, case, func, literal_column, or_, select
+from sqlalchemy import ColumnElement, case, func, literal_column, select
 
 from quizapp import certs, charts, transcripts
 from quizapp.cohorts import CohortError, ReportFilter, cohort_for, visible_trainee_ids
@@ -147,14 +147,6 @@ def period_start(column, unit: str, dialect: str) -> ColumnElement[str]:
         # 'weekday 0' moves on to the Sunday ending the week (or stays on it).
         return func.date(column, "weekday 0", "-6 days")
     return func.strftime("%Y-%m-01", column)
-
-
-def certifying(now: datetime) -> ColumnElement[bool]:
-    """The certificates that certify their holder at `now`: what
-    `Certificate.is_valid` says of one, as SQL for many."""
-    return and_(Certificate.revoked_at.is_(None), Certificate.suspended_at.is_(None),
-                Certificate.superseded_at.is_(None),
-                or_(Certificate.expires_at.is_(None), Certificate.expires_at > now))
 
 
 def finished_attempts(viewer: User, report: ReportFilter) -> list[ColumnElement[bool]]:
@@ -361,7 +353,7 @@ def _mastery(where, trainees: int) -> Mastery:
 def _expiring(viewer: User, report_filter: ReportFilter, now: datetime) -> dict:
     """Certificates valid now that expire within EXPIRY_HORIZON, soonest first (the
     first LIST_LIMIT of them, and how many there are)."""
-    clauses = [certifying(now), Certificate.expires_at.is_not(None),
+    clauses = [Certificate.valid_at(now), Certificate.expires_at.is_not(None),
                Certificate.expires_at < now + EXPIRY_HORIZON,
                Certificate.user_id.in_(visible_trainee_ids(viewer, report_filter.cohort_id))]
     if report_filter.exam_id is not None:

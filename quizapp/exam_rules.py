@@ -21,6 +21,8 @@ REVIEW_MOMENTS = ("after_finish", "after_pass", "never")
 # set from its questions' Angoff ratings (`form_pass_mark`), the fixed mark standing in
 # while any of them has fewer than `angoff_min_ratings` ratings.
 PASS_MARK_METHODS = ("fixed", "angoff")
+# The certificate prints the scope under the title, above the dates and the QR code.
+SCOPE_LIMIT = 400
 
 
 class ExamRulesError(ValueError):
@@ -170,6 +172,8 @@ def parse_exam(raw: Mapping, topic_ids: Sequence[str], kind: str = "certificatio
             )
     if raw.get("pass_mark_method", "fixed") not in PASS_MARK_METHODS:
         raise ExamRulesError(f"'pass_mark_method' must be {' or '.join(PASS_MARK_METHODS)}")
+    if len(" ".join(str(raw.get("certificate_scope") or "").split())) > SCOPE_LIMIT:
+        raise ExamRulesError(f"'certificate_scope' must be at most {SCOPE_LIMIT} characters")
     time_limit = raw.get("time_limit_minutes")
     attempts = raw.get("attempts_allowed")
     validity = raw.get("certificate_validity_months")

@@ -27,7 +27,8 @@ from quizapp.models import Exam, ExamVersion, Topic, User
 # others (id, title, kind, description, and whatever the files alone set) are kept.
 EDITABLE = ("time_limit_minutes", "pass_mark_percent", "pass_mark_method",
             "angoff_min_ratings", "attempts_allowed", "retake_wait_minutes",
-            "certificate_validity_months", "review", "blueprint")
+            "certificate_validity_months", "recertify_window_days", "certificate_scope",
+            "review", "blueprint")
 NOTE_LIMIT = 1000
 
 # How the version history names each setting (flattened, as `changes` reports them).
@@ -39,6 +40,8 @@ LABELS = {
     "attempts_allowed": "Attempts allowed",
     "retake_wait_minutes": "Wait between attempts (minutes)",
     "certificate_validity_months": "Certificate valid for (months)",
+    "recertify_window_days": "Recertification opens (days before expiry)",
+    "certificate_scope": "Scope printed on the certificate",
     "review.correct_answers": "Correct answers shown",
     "review.explanations": "Explanations shown",
     "blueprint.min_safety_critical": "Safety-critical questions, at least",

@@ -150,18 +150,11 @@ def _visible_cohorts(viewer: User):
     return Cohort.id.in_(managed_cohort_ids(viewer))
 
 
-def _valid_certificate(now: datetime):
-    """A certificate that certifies its holder now (as `Certificate.is_valid`)."""
-    return and_(Certificate.revoked_at.is_(None), Certificate.suspended_at.is_(None),
-                Certificate.superseded_at.is_(None),
-                or_(Certificate.expires_at.is_(None), Certificate.expires_at > now))
-
-
 def _row_query(viewer: User, query: TraineeQuery, now: datetime):
     """One SELECT of the trainees the viewer sees with everything the list shows: each
     aggregate is a grouped subquery joined once, so the page costs one query."""
     visible = visible_trainee_ids(viewer, query.cohort_id)
-    valid = _valid_certificate(now)
+    valid = Certificate.valid_at(now)
     held = (
         select(
             Certificate.user_id,

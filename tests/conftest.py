@@ -21,6 +21,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+import support
 from sqlalchemy import text
 from support import (
     BANK_PATH,
@@ -121,6 +122,19 @@ def bank_template_state(tmp_path_factory, sqlite_templates):
         return made[template]
 
     return state
+
+
+@pytest.fixture(autouse=True)
+def close_databases():
+    """Close the pooled connections of every app a test made (a module's or the
+    session's apps, made before, are left to their own fixtures)."""
+    support.MADE_APPS.clear()
+    yield
+    for made in support.MADE_APPS:
+        with made.app_context():
+            for engine in db.engines.values():
+                engine.dispose()
+    support.MADE_APPS.clear()
 
 
 class _KeptApp:

@@ -64,6 +64,12 @@ class RequestScopedClient(FlaskClient):
             return super().open(*args, **kwargs)
 
 
+# Apps made by `make_app` since conftest's autouse `close_databases` last looked: it
+# closes their database connections when the test ends (a PostgreSQL connection left
+# to the garbage collector warns, and the suite treats warnings as errors).
+MADE_APPS: list = []
+
+
 def make_app(tmp_path: Path, **overrides):
     config = {
         "TESTING": True,
@@ -80,6 +86,7 @@ def make_app(tmp_path: Path, **overrides):
     config.update(overrides)
     app = create_app(config)
     app.test_client_class = RequestScopedClient
+    MADE_APPS.append(app)
     return app
 
 

@@ -158,6 +158,11 @@ def test_the_server_enforces_the_extra_time(cohort, users, client, auth, grant, 
     deadline = T0 + timedelta(minutes=minutes)
     with time_machine.travel(T0, tick=False) as traveller:
         auth.login()
+        # The trainee is told the time they will get before the clock starts.
+        briefing = client.get("/trainee/exams/certification").get_data(as_text=True)
+        assert f"{int(minutes)} minutes (the exam's 45, with the extra time" in briefing
+        assert f"{int(minutes)} minutes, extra time included" in client.get(
+            "/trainee/").get_data(as_text=True)
         attempt_id = start(client)
         assert attempt(attempt_id).deadline == deadline
         first, second = items(attempt_id)[:2]

@@ -109,6 +109,11 @@ def test_a_form_is_held_to_the_sum_of_its_questions_ratings(bank_loaded, users, 
     _use_angoff(users)
     _rate_everything(users)
     auth.login()
+    # Before the draw the trainee is told how the mark is set, not a fixed figure.
+    briefing = client.get("/trainee/exams/certification").get_data(as_text=True)
+    assert "The pass mark is set for the questions you draw" in briefing
+    assert "Pass mark 80%" not in briefing
+    assert "pass mark set for each form" in client.get("/trainee/").get_data(as_text=True)
     with _statements() as seen:
         attempt_id = start(client)
     # The ratings of the drawn questions are read in one grouped query.
@@ -121,6 +126,8 @@ def test_a_form_is_held_to_the_sum_of_its_questions_ratings(bank_loaded, users, 
     assert begun.pass_mark_percent == pytest.approx(expected)
     assert 60 <= begun.pass_mark_percent <= 70
     answer_all(client, attempt_id, wrong=8)  # 22 of 30: 73%, under 80%, over the cut
+    summary = client.get(f"/trainee/attempts/{attempt_id}/summary").get_data(as_text=True)
+    assert f"pass mark {begun.pass_mark_percent:g}%, set for these questions" in summary
     submit(client, attempt_id)
     done = attempt(attempt_id)
     assert done.passed and done.certificate is not None

@@ -77,6 +77,35 @@ def test_names_in_other_scripts_print_exactly(name):
     assert "cannot be shown" not in text
 
 
+def _lines_by_height(pdf: bytes) -> list[tuple[float, str]]:
+    """Each piece of text on the page with its height from the foot, top first."""
+    pieces: list[tuple[float, str]] = []
+
+    def visit(text, _cm, tm, _font, _size):
+        if text.strip():
+            pieces.append((tm[5], text.strip()))
+
+    PdfReader(io.BytesIO(pdf)).pages[0].extract_text(visitor_text=visit)
+    return sorted(pieces, reverse=True)
+
+
+@pytest.mark.parametrize("page_size", ["A4", "Letter"])
+def test_the_longest_scope_under_a_long_name_stays_above_the_dates(page_size):
+    scope = ("Has shown the knowledge to perform skin microneedling safely, " * 7)[:400]
+    # A name at the length accounts allow (120) wraps onto a second line.
+    long_name = ("Maximiliana Alexandrina Konstantinopoulou-Vanderbilt de la Fuente y Ortega "
+                 * 2)[:120].strip()
+    pdf = certificate_pdf.render(_fields(scope=scope, holder_name=long_name,
+                                         page_size=page_size))
+    assert len(PdfReader(io.BytesIO(pdf)).pages) == 1
+    lines = _lines_by_height(pdf)
+    issued = next(height for height, text in lines if text.startswith("Issued"))
+    scope_heights = [height for height, text in lines if "microneedling safely" in text]
+    assert scope_heights and min(scope_heights) > issued + 8
+    assert "".join(text for _, text in lines if "microneedling" in text
+                   ).count("microneedling") >= 6
+
+
 def test_a_name_the_font_cannot_show_gets_a_note_not_a_crash():
     data = certificate_pdf.render(_fields(holder_name="王小明 (Wang Xiaoming)"))
     text = pdf_text(data)

@@ -114,6 +114,19 @@ def test_the_blueprint_and_review_policy_are_edited_too(manager):
     assert ("Pass mark method", "fixed", "angoff") in changes
 
 
+def test_the_certificate_scope_and_recertification_window_are_edited_too(manager):
+    scope = "Certified to   perform microneedling to 1.5 mm on the face and neck."
+    response = _save(manager, certificate_scope=scope, recertify_window_days="30")
+    assert response.status_code == 302, response.get_data(as_text=True)
+    rules = _exam().rules
+    assert rules.certificate_scope == " ".join(scope.split())
+    assert rules.recertify_window_days == 30
+    labels = [label for label, _, _ in exam_settings.history("certification")[1][0].changes]
+    assert "Scope printed on the certificate" in labels
+    assert "Recertification opens (days before expiry)" in labels
+    assert "on the face and neck." in manager.get(SETTINGS).get_data(as_text=True)
+
+
 @pytest.mark.parametrize(("fields", "message"), [
     ({"pass_mark_percent": "150"},
      "&#39;pass_mark_percent&#39; must be a whole number from 0 to 100"),
@@ -124,6 +137,10 @@ def test_the_blueprint_and_review_policy_are_edited_too(manager):
     ({"correct_answers": "sometimes"}, "Review moment &#39;sometimes&#39; is not one of"),
     ({"topic-mechanism": "-2"}, "Blueprint count for &#39;mechanism&#39; must be"),
     ({"note": ""}, "Say what changed and why"),
+    ({"certificate_scope": "x" * 401},
+     "&#39;certificate_scope&#39; must be at most 400 characters"),
+    ({"certificate_scope": "Certified\u0007 to needle"}, "Use letters, digits, spaces"),
+    ({"recertify_window_days": "-1"}, "&#39;recertify_window_days&#39; must be a whole"),
 ])
 def test_bad_settings_are_refused_with_the_reason(manager, fields, message):
     response = _save(manager, **fields) if "note" not in fields else manager.post(

@@ -11,11 +11,11 @@ from wtforms import IntegerField, RadioField, SelectField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional
 
-from quizapp import exam_settings
+from quizapp import exam_rules, exam_settings
 from quizapp.extensions import db
 from quizapp.manager import bp
 from quizapp.models import utcnow
-from quizapp.validators import clean_text
+from quizapp.validators import clean_text, printable
 
 MOMENTS = [SelectChoice("after_finish", "When the attempt is finished"),
            SelectChoice("after_pass", "Only after a pass"),
@@ -46,6 +46,11 @@ class SettingsForm(FlaskForm):
                                validate_choice=False)
     certificate_validity_months = _whole("Certificate valid for, in months (empty: no"
                                          " expiry)")
+    recertify_window_days = _whole("Recertification opens this many days before expiry")
+    certificate_scope = TextAreaField(
+        f"What the holder is certified to do (printed on the certificate; at most"
+        f" {exam_rules.SCOPE_LIMIT} characters)", validators=[printable],
+        filters=[clean_text])
     min_safety_critical = _whole("Safety-critical questions on each form, at least")
     min_risk_categories = _whole("Risk categories among them, at least")
     note = TextAreaField("What changed and why (kept with the version)", filters=[clean_text])
@@ -64,6 +69,8 @@ class SettingsForm(FlaskForm):
             "attempts_allowed": self.attempts_allowed.data,
             "retake_wait_minutes": self.retake_wait_minutes.data,
             "certificate_validity_months": self.certificate_validity_months.data,
+            "recertify_window_days": self.recertify_window_days.data,
+            "certificate_scope": self.certificate_scope.data or "",
             "review": {"correct_answers": self.correct_answers.data,
                        "explanations": self.explanations.data},
             "blueprint": {
@@ -100,6 +107,8 @@ def _settings_form(view: exam_settings.SettingsView) -> SettingsForm:
         "correct_answers": rules.review.correct_answers,
         "explanations": rules.review.explanations,
         "certificate_validity_months": rules.certificate_validity_months,
+        "recertify_window_days": rules.recertify_window_days,
+        "certificate_scope": rules.certificate_scope,
         "min_safety_critical": rules.blueprint.min_safety_critical,
         "min_risk_categories": rules.blueprint.min_risk_categories,
         **{topic_field(t.id): rules.blueprint.topics.get(t.id, 0) for t, _ in view.topics},
