@@ -340,6 +340,8 @@ def demo_seed_attempts():
                "No demo manager account: the cohorts have no manager (an admin sees them).")
     click.echo(f"Planted wrong key: {report.planted}." if report.planted else
                f"No wrong key planted: {demo.PLANTED_QUESTION} is not published.")
+    click.echo(f"Angoff panel: {report.angoff_ratings} ratings by {len(demo.PANEL)} trainers"
+               " (a manager can switch the certification's pass mark to Angoff).")
 
 
 def _report_options(formats: tuple[str, ...]):

@@ -16,12 +16,14 @@ from sqlalchemy import func, select, text
 from quizapp import accounts, attempts, study
 from quizapp.extensions import db
 from quizapp.models import (
+    AngoffRating,
     Attempt,
     Cohort,
     CohortManager,
     CohortMember,
     Exam,
     Question,
+    QuestionVersion,
     User,
 )
 
@@ -95,6 +97,7 @@ class SeedReport:
     certified: int = 0
     planted: str | None = None  # the planted question and its keys, when planted
     manager: str | None = None  # the demo manager's email, if found
+    angoff_ratings: int = 0  # ratings given by the demo's standard-setting panel
 
 
 def _p_right(ability: float, difficulty: str) -> float:
@@ -148,6 +151,39 @@ def _sit(user: User, exam: Exam, ability: float, began: datetime,
                              attempts.Answer(tuple(token_of[o] for o in choice), item.sequence),
                              moment, timedelta(0))
     return attempts.finish(attempt, moment + timedelta(seconds=rng.randint(30, 240)))
+
+
+# The standard-setting panel: three trainers who rated every published question for
+# the modified Angoff method, so a manager can switch the certification to it and see
+# each form get its own pass mark. They picture a practitioner just good enough to
+# certify (the ability below) and differ a little in leniency, as real panels do.
+PANEL = (("Ines Varga", "ines.varga@panel.example.com", -0.03),
+         ("Ruth Okafor", "ruth.okafor@panel.example.com", 0.0),
+         ("Samir Haddad", "samir.haddad@panel.example.com", 0.04))
+BORDERLINE_ABILITY = 0.8
+
+
+def _seed_angoff_panel(now: datetime, report: SeedReport) -> None:
+    """The panel's ratings, in steps of 5% as judges give them (skipped for a judge
+    whose account exists already: their ratings are theirs)."""
+    rng = random.Random(f"{SEED}:angoff")
+    published = [(qid, content["difficulty"]) for qid, content in db.session.execute(
+        select(Question.id, QuestionVersion.content)
+        .join(QuestionVersion, (QuestionVersion.question_id == Question.id)
+              & (QuestionVersion.version == Question.current_version))
+        .where(Question.status == "published").order_by(Question.id))]
+    for name, email, leniency in PANEL:
+        if db.session.scalar(select(User.id).where(User.email == email)) is not None:
+            continue
+        judge = accounts.create_user(email, name, secrets.token_urlsafe(12), ["trainer"],
+                                     how="by the demo's Angoff panel")
+        for question_id, difficulty in published:
+            p = _p_right(BORDERLINE_ABILITY, difficulty) + leniency + rng.gauss(0, 0.05)
+            rating = min(0.95, max(0.25, round(p * 20) / 20))
+            db.session.add(AngoffRating(question_id=question_id, user_id=judge.id,
+                                        rating=rating, rated_at=now - timedelta(days=DAYS)))
+            report.angoff_ratings += 1
+    db.session.commit()
 
 
 def _demo_trainees() -> list[tuple[str, str]]:
@@ -266,6 +302,7 @@ def seed_attempts(now: datetime, manager_email: str | None = None) -> SeedReport
         report.planted = (f"{PLANTED_QUESTION} (the bank's key is {key}; the able trainees"
                           f" choose {PLANTED_CHOICE})")
     trainees = _trainees_in_cohorts(now, manager, report)
+    _seed_angoff_panel(now, report)
     with _quick_commits():
         _simulate(trainees, certification, now, report)
     return report

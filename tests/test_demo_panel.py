@@ -1,0 +1,47 @@
+"""The demo's Angoff panel: `demo seed-attempts` has three trainers rate every
+published question, so that after `make run` a manager who switches the certification
+to the modified Angoff method sees each new form held to a mark of its own."""
+
+from __future__ import annotations
+
+from helpers import attempt, start
+from sqlalchemy import func, select
+
+from quizapp import angoff, demo, exam_settings
+from quizapp.extensions import db
+from quizapp.models import AngoffRating, Question, User, utcnow
+
+
+def _published() -> list[str]:
+    return list(db.session.scalars(select(Question.id).where(Question.status == "published")))
+
+
+def test_three_trainers_rate_every_published_question_once(bank_loaded):
+    report = demo.SeedReport()
+    demo._seed_angoff_panel(utcnow(), report)
+    published = _published()
+    assert report.angoff_ratings == 3 * len(published)
+    judges = db.session.scalars(select(User).where(
+        User.email.in_([email for _, email, _ in demo.PANEL]))).all()
+    assert len(judges) == 3 and all(j.roles == {"trainer"} for j in judges)
+    assert angoff.coverage(published, 3) == (len(published), len(published))
+    ratings = db.session.scalars(select(AngoffRating.rating)).all()
+    assert all(0.25 <= r <= 0.95 and round(r * 20, 6).is_integer() for r in ratings)
+    # Harder questions are judged less likely to be answered by the borderline trainee.
+    assert len(set(ratings)) > 3
+
+    again = demo.SeedReport()
+    demo._seed_angoff_panel(utcnow(), again)
+    assert again.angoff_ratings == 0
+    assert db.session.scalar(select(func.count()).select_from(AngoffRating)) == len(ratings)
+
+
+def test_switched_to_angoff_a_new_form_gets_its_own_mark(bank_loaded, users, client, auth):
+    demo._seed_angoff_panel(utcnow(), demo.SeedReport())
+    exam_settings.save_settings("certification", {"pass_mark_method": "angoff"},
+                                users["manager"], "Angoff from the panel's ratings.", utcnow())
+    db.session.commit()
+    auth.login()
+    drawn = attempt(start(client))
+    assert drawn.pass_mark_method == "angoff"
+    assert 55 <= drawn.pass_mark_percent <= 90 and drawn.pass_mark_percent != 80
