@@ -324,7 +324,9 @@ def demo_seed_attempts():
     months (once; a second run changes nothing)."""
     manager = next(email for email, _, roles in DEMO_ACCOUNTS if roles == ("manager",))
     try:
-        report = demo.seed_attempts(utcnow(), manager_email=manager)
+        report = demo.seed_attempts(
+            utcnow(), manager_email=manager,
+            joining=tuple(email for email, _, roles in DEMO_ACCOUNTS if roles == ("trainee",)))
     except LookupError as error:
         raise click.ClickException(f"Nothing seeded: {error}.") from error
     if report.already_ran:

@@ -236,6 +236,15 @@ def _trainees_in_cohorts(now: datetime, manager: User | None,
     return people
 
 
+def _join_first_cohort(emails: tuple[str, ...], report: SeedReport) -> None:
+    first = db.session.scalar(select(Cohort).where(Cohort.name == COHORTS[0][0]))
+    for user in db.session.scalars(select(User).where(User.email.in_(emails))):
+        if db.session.get(CohortMember, (first.id, user.id)) is None:
+            db.session.add(CohortMember(cohort_id=first.id, user_id=user.id))
+            report.cohorts[first.name] = report.cohorts.get(first.name, 0) + 1
+    db.session.commit()
+
+
 def _remediate(user: User, failed: Attempt, ability: float, until: datetime,
                rng: random.Random, report: SeedReport) -> tuple[datetime, bool]:
     """Do the study plan a failed attempt set: open the notes, then practise each weak
@@ -284,8 +293,11 @@ def _quick_commits():
         session.expire_all()
 
 
-def seed_attempts(now: datetime, manager_email: str | None = None) -> SeedReport:
-    """Simulate the demo trainees' attempts, once (a second run changes nothing)."""
+def seed_attempts(now: datetime, manager_email: str | None = None,
+                  joining: tuple[str, ...] = ()) -> SeedReport:
+    """Simulate the demo trainees' attempts, once (a second run changes nothing).
+    The accounts of `joining` (emails; the demo's own trainees) join the first cohort,
+    so the demo manager sees them too; they get no simulated attempts."""
     report = SeedReport()
     if _seeded_already():
         report.already_ran = True
@@ -302,6 +314,7 @@ def seed_attempts(now: datetime, manager_email: str | None = None) -> SeedReport
         report.planted = (f"{PLANTED_QUESTION} (the bank's key is {key}; the able trainees"
                           f" choose {PLANTED_CHOICE})")
     trainees = _trainees_in_cohorts(now, manager, report)
+    _join_first_cohort(joining, report)
     _seed_angoff_panel(now, report)
     with _quick_commits():
         _simulate(trainees, certification, now, report)

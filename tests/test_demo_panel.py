@@ -1,4 +1,5 @@
-"""The demo's Angoff panel: `demo seed-attempts` has three trainers rate every
+"""What `demo seed-attempts` adds for the console besides attempts: the demo's own
+trainees join the demo manager's first cohort, and a panel of three trainers rates every
 published question, so that after `make run` a manager who switches the certification
 to the modified Angoff method sees each new form held to a mark of its own."""
 
@@ -8,8 +9,9 @@ from helpers import attempt, start
 from sqlalchemy import func, select
 
 from quizapp import angoff, demo, exam_settings
+from quizapp.cohorts import visible_trainee_ids
 from quizapp.extensions import db
-from quizapp.models import AngoffRating, Question, User, utcnow
+from quizapp.models import AngoffRating, Cohort, CohortMember, Question, User, utcnow
 
 
 def _published() -> list[str]:
@@ -45,3 +47,15 @@ def test_switched_to_angoff_a_new_form_gets_its_own_mark(bank_loaded, users, cli
     drawn = attempt(start(client))
     assert drawn.pass_mark_method == "angoff"
     assert 55 <= drawn.pass_mark_percent <= 90 and drawn.pass_mark_percent != 80
+
+
+def test_the_demo_trainees_join_the_managers_first_cohort(bank_loaded, users):
+    report = demo.SeedReport()
+    demo._trainees_in_cohorts(utcnow(), users["manager"], report)
+    demo._join_first_cohort(("trainee@example.com", "nobody@example.com"), report)
+    demo._join_first_cohort(("trainee@example.com",), report)
+    first = db.session.scalar(select(Cohort).where(Cohort.name == demo.COHORTS[0][0]))
+    members = db.session.scalars(select(CohortMember.user_id)
+                                 .where(CohortMember.cohort_id == first.id)).all()
+    assert members.count(users["trainee"].id) == 1
+    assert users["trainee"].id in db.session.scalars(visible_trainee_ids(users["manager"])).all()
