@@ -502,13 +502,14 @@ def decide(attempt_id: int, manager: User, revoke: bool, reason: str, now: datet
     if revoke:
         if not reason:
             raise BadInput("Give the reason for revoking the certificate.")
-        if certificate is not None and certificate.revoked_at is None:
-            certificate.revoked_at = now
-            certificate.revoked_reason = reason
         audit.record(manager, about, "certificate_revoked",
                      f"Certificate revoked after a regrade: {reason}",
                      {"certificate": certificate.code if certificate else None,
                       "reason": reason, "flag": attempt.needs_decision})
+        if certificate is not None and certificate.revoked_at is None:
+            # The pass it records is no longer earned: issued in error, as the
+            # verification page and the status then say.
+            certs.revoke(certificate, manager, "issued_in_error", reason, now)
     else:
         audit.record(manager, about, "certificate_kept",
                      "Certificate kept after a regrade" + (f": {reason}" if reason else "."),
