@@ -286,6 +286,18 @@ def issuer_keys() -> credentials.IssuerKeys:
     return credentials.load_keys(key_folder(), current_app.config.get("ISSUER_SIGNING_KEY"))
 
 
+def public_key_pems() -> list[str]:
+    """Every public key a credential of this installation may be signed with (PEM)."""
+    return [key.as_pem(private=False).decode("ascii") for key in issuer_keys().public]
+
+
+def keep_issuer_keys(pems: list[str]) -> int:
+    """Keep another installation's public keys (from `data import`) so the credentials
+    it issued verify here; how many were new."""
+    signing = issuer_keys().signing
+    return sum(credentials.keep_public(key_folder(), pem, signing) for pem in pems)
+
+
 def issuer_profile(base: str) -> dict:
     name = current_app.config.get("CERTIFICATE_ISSUER_NAME") or ISSUER_NAME
     return {"@context": list(credentials.CONTEXTS), "id": issuer_id(base),

@@ -14,7 +14,7 @@ from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import func, select
 
-from quizapp import accounts, attempts, data_move, demo, exchange, item_analysis
+from quizapp import accounts, attempts, certs, data_move, demo, exchange, item_analysis
 from quizapp.bank import check_bank, guess, load_bank
 from quizapp.bank.check import copied_wording, read_sources
 from quizapp.bank.coverage import summary
@@ -293,7 +293,7 @@ def demo_accounts():
 def data_export(file):
     """Write every record of this database to FILE (JSON lines; '-' for stdout)."""
     with click.open_file(file, "w", encoding="utf-8") as out:
-        for line in data_move.export_records():
+        for line in data_move.export_records(certs.public_key_pems()):
             out.write(line)
     if file != "-":
         total = sum(data_move.counts().values())
@@ -313,9 +313,13 @@ def data_import(file):
             click.echo(f"Nothing imported: {error}", err=True)
             sys.exit(2)
     db.session.commit()
-    moved = {name: n for name, n in imported.items() if n}
+    kept = certs.keep_issuer_keys(imported.issuer_keys)
+    moved = {name: n for name, n in imported.rows.items() if n}
     click.echo(f"Imported {sum(moved.values())} records: "
                + ", ".join(f"{n} {name}" for name, n in moved.items()) + ".")
+    click.echo(f"Kept {kept} public key(s) of the issuer the records came from: the"
+               " credentials it signed verify here (the signing key was not moved;"
+               " copy it, or set ISSUER_SIGNING_KEY, to keep signing with it).")
 
 
 @demo_cli.command("seed-attempts")
@@ -407,7 +411,7 @@ def report_responses(exam, fmt, all_attempts):
 def certs_remind():
     """Email the holders of certificates that entered their recertification window
     (once each; run it daily from cron). Without MAIL_SERVER nothing is sent."""
-    from quizapp import certs, mailer
+    from quizapp import mailer
 
     now = utcnow()
     due = certs.due_reminders(now)

@@ -107,6 +107,18 @@ def load_keys(folder: Path, signing_pem: str | None = None) -> IssuerKeys:
     return IssuerKeys(signing, tuple(public))
 
 
+def keep_public(folder: Path, pem: str, signing: RSAKey) -> bool:
+    """Keep another installation's public key (brought by `data import`) among the
+    retired ones, so the credentials it signed still verify here; say whether it was
+    new. Refuses a private key: only public halves travel with the records."""
+    key = RSAKey.import_key(pem)
+    if key.is_private:
+        raise CredentialError("only public keys are kept from another installation")
+    if kid_of(key) == kid_of(signing):
+        return False
+    return _write_new(Path(folder) / RETIRED_FOLDER / f"{kid_of(key)}.pem", _public_pem(key))
+
+
 def rotate(folder: Path) -> tuple[str, str | None]:
     """Make a new signing key; keep the old one's public half. Returns (new kid, old
     kid or None)."""

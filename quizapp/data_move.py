@@ -1,8 +1,10 @@
 """Move every record from one database to another (SQLite to PostgreSQL, say).
 
 `export_records` writes one JSON object per line: a header naming the schema revision,
-then every row of every table, parents before children. `import_records` reads such a
-file into an empty database at the same revision. Both walk the models' metadata, so a
+the public halves of the issuer's keys (so credentials signed here verify wherever the
+records go; the private signing key never travels in this file), then every row of
+every table, parents before children. `import_records` reads such a file into an
+empty database at the same revision. Both walk the models' metadata, so a
 table added later moves without a change here.
 """
 
@@ -11,6 +13,7 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import LargeBinary, Table, func, insert, select, text, update
@@ -44,9 +47,12 @@ def _to_json(value):
     return value
 
 
-def export_records() -> Iterator[str]:
-    """The whole database as JSON lines, streamed table by table in key order."""
+def export_records(public_keys: Iterable[str] = ()) -> Iterator[str]:
+    """The whole database as JSON lines, streamed table by table in key order, after
+    the issuer's `public_keys` (PEM)."""
     yield json.dumps({"format": FORMAT, "version": VERSION, "revision": _revision()}) + "\n"
+    for pem in public_keys:
+        yield json.dumps({"issuer_key": pem}) + "\n"
     for table in _tables():
         columns = list(table.columns)
         query = select(*columns).order_by(*table.primary_key.columns)
@@ -89,11 +95,17 @@ def _self_references(table: Table) -> list[str]:
     return [fk.parent.name for fk in table.foreign_keys if fk.column.table is table]
 
 
-def import_records(lines: Iterable[str]) -> dict[str, int]:
-    """Read an export into this (empty, migrated) database; rows per table imported.
+@dataclass
+class Imported:
+    rows: dict[str, int]  # per table
+    issuer_keys: list[str]  # the public keys (PEM) the source installation signed with
+
+
+def import_records(lines: Iterable[str]) -> Imported:
+    """Read an export into this (empty, migrated) database.
 
     Refuses a non-empty database and a file from another schema revision, before
-    writing anything. The caller commits.
+    writing anything. The caller commits, and keeps the issuer keys.
     """
     lines = iter(lines)
     try:
@@ -125,9 +137,13 @@ def import_records(lines: Iterable[str]) -> dict[str, int]:
             pending.clear()
 
     decode = None
+    issuer_keys: list[str] = []
     for number, line in enumerate(lines, start=2):
         try:
             entry = json.loads(line)
+            if "issuer_key" in entry:
+                issuer_keys.append(str(entry["issuer_key"]))
+                continue
             table = tables[entry["table"]]
             row = entry["row"]
         except (json.JSONDecodeError, KeyError, TypeError) as error:
@@ -153,7 +169,7 @@ def import_records(lines: Iterable[str]) -> dict[str, int]:
                            .values({k: v for k, v in values.items()
                                     if k not in {c.name for c in keys}}))
     _reset_sequences()
-    return imported
+    return Imported(imported, issuer_keys)
 
 
 def _reset_sequences() -> None:
