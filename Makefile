@@ -50,9 +50,12 @@ serve: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check quizapp tests benchmarks
 
-## bench: time the exam rules against their targets (benchmarks/)
+## bench: build a large synthetic dataset, measure the exam flow under gunicorn + wrk, the
+## rules, the reports and the queries per page; writes benchmarks/RESULTS.md and
+## benchmarks/results.json (BENCH_DATABASE_URL=postgresql+psycopg://... for PostgreSQL)
 bench: $(STAMP)
-	$(BIN)/python benchmarks/bench_exam.py
+	-$(BIN)/python benchmarks/bench_exam.py
+	$(BIN)/python benchmarks/run.py
 
 check: $(STAMP)
 	$(FLASK) bank check

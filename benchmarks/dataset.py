@@ -16,16 +16,15 @@ from __future__ import annotations
 import hashlib
 import json
 import random
-import secrets
+import re
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, text
 
 from quizapp.extensions import db
 from quizapp.models import (
     Attempt,
-    AttemptItem,
     Certificate,
     Cohort,
     CohortManager,
@@ -42,6 +41,7 @@ EXAM_ID = "certification"
 TRAINEES_PER_COHORT = 100
 BENCH_PASSWORD = "bench passphrase for load tests"
 EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
+WORD = re.compile(r"[A-Za-z0-9_-]+")
 
 
 def _chunks(rows, size=CHUNK):
@@ -104,6 +104,7 @@ def grow_trainees(total: int, password_hash: str) -> None:
     ]
     _insert(User, people)
     _insert(UserRole, ({"user_id": p["id"], "role": "trainee"} for p in people))
+    _reset_sequences()
     cohort_count = _count(Cohort)
     for start in range(0, len(people), TRAINEES_PER_COHORT):
         group = people[start:start + TRAINEES_PER_COHORT]
@@ -121,6 +122,52 @@ def grow_trainees(total: int, password_hash: str) -> None:
     db.session.commit()
 
 
+def _stamp(value: datetime, dialect: str):
+    """A UTC time as the dialect's driver takes it raw (SQLite: SQLAlchemy's text)."""
+    if dialect == "sqlite":
+        return value.strftime("%Y-%m-%d %H:%M:%S.%f")
+    return value
+
+
+def _json_strings(values) -> str:
+    # The option ids are checked to be plain words, so this is valid JSON, made
+    # several times faster than json.dumps for the millions of small lists.
+    return '["' + '", "'.join(values) + '"]' if values else "[]"
+
+
+ITEM_COLUMNS = ("attempt_id", "position", "question_version_id", "option_order",
+                "option_tokens", "response", "flagged", "sequence", "answered_at",
+                "locked", "mark", "seconds_spent")
+
+
+def _insert_items(rows: list[tuple]) -> None:
+    """Attempt items straight through the driver: COPY on PostgreSQL, executemany on
+    SQLite; the rows are already in the driver's types."""
+    connection = db.session.connection()
+    dialect = connection.dialect.name
+    columns = ", ".join(ITEM_COLUMNS)
+    if dialect == "postgresql":
+        raw = connection.connection.dbapi_connection
+        with raw.cursor() as cursor, cursor.copy(
+                f"COPY attempt_item ({columns}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        return
+    marks = ", ".join("?" * len(ITEM_COLUMNS))
+    connection.exec_driver_sql(f"INSERT INTO attempt_item ({columns}) VALUES ({marks})",
+                               rows)
+
+
+def _reset_sequences() -> None:
+    """PostgreSQL: move the id sequences past the ids written here explicitly."""
+    if db.session.get_bind().dialect.name != "postgresql":
+        return
+    for table in ("user", "attempt", "certificate", "cohort"):
+        db.session.execute(text(
+            f"SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'),"
+            f" (SELECT coalesce(max(id), 1) FROM \"{table}\"))"))
+
+
 def grow_attempts(total: int, seed: int = 7) -> None:
     """Add finished certification attempts, spread over the trainees and over 2026,
     until there are `total`; passes get a certificate."""
@@ -128,18 +175,24 @@ def grow_attempts(total: int, seed: int = 7) -> None:
                              .where(Attempt.exam_id == EXAM_ID))
     if have >= total:
         return
+    dialect = db.session.get_bind().dialect.name
     rng = random.Random(seed + have)
+    bits = rng.getrandbits
     exam = db.session.get(Exam, EXAM_ID)
     rules = exam.rules
-    pool = defaultdict(list)  # topic -> [(version id, option ids, safety-critical)]
+    pool = defaultdict(list)  # topic -> [(version id, option ids, key as JSON)]
     for version_id, topic, content in db.session.execute(
         select(QuestionVersion.id, Question.topic_id, QuestionVersion.content)
         .join(Question, Question.id == QuestionVersion.question_id)
         .where(Question.status == "published")
     ):
-        correct = [o["id"] for o in content["options"] if o.get("correct")]
-        pool[topic].append((version_id, [o["id"] for o in content["options"]], correct,
-                            content["safety_critical"]))
+        options = [o["id"] for o in content["options"]]
+        if not all(WORD.fullmatch(o) for o in options):
+            raise ValueError(f"option ids that are not plain words: {options}")
+        correct = sorted(o["id"] for o in content["options"] if o.get("correct"))
+        wrong = [o for o in options if o not in correct]
+        pool[topic].append((version_id, options, _json_strings(correct), wrong))
+    blueprint = list(rules.blueprint.topics.items())
     trainees = db.session.execute(
         select(User.id, User.name).join(UserRole, UserRole.user_id == User.id)
         .where(UserRole.role == "trainee", User.email.like("bench-%")).order_by(User.id)
@@ -150,12 +203,17 @@ def grow_attempts(total: int, seed: int = 7) -> None:
         .group_by(Attempt.user_id)).all())
     next_attempt = (db.session.scalar(select(func.max(Attempt.id))) or 0) + 1
     next_cert = (db.session.scalar(select(func.max(Certificate.id))) or 0) + 1
+    rules_data = exam.rules_data
     attempts, items, certificates = [], [], []
+    yes, no = (True, False) if dialect == "postgresql" else (1, 0)
 
     def flush() -> None:
-        _insert(Attempt, attempts)
-        _insert(AttemptItem, items)
-        _insert(Certificate, certificates)
+        if attempts:
+            db.session.execute(Attempt.__table__.insert(), attempts)
+        if items:
+            _insert_items(items)
+        if certificates:
+            db.session.execute(Certificate.__table__.insert(), certificates)
         attempts.clear()
         items.clear()
         certificates.clear()
@@ -165,29 +223,28 @@ def grow_attempts(total: int, seed: int = 7) -> None:
         numbers[user_id] = numbers.get(user_id, 0) + 1
         started = EPOCH + timedelta(minutes=rng.randrange(300 * 24 * 60))
         finished = started + timedelta(minutes=rng.randrange(10, 45))
+        answered = _stamp(finished, dialect)
         right = 0
         position = 0
-        for topic, count in rules.blueprint.topics.items():
-            for version_id, options, correct, _safety in rng.sample(pool[topic], count):
+        skill = ability[user_id]
+        for topic, count in blueprint:
+            for version_id, options, key, wrong in rng.sample(pool[topic], count):
                 position += 1
                 order = options[:]
                 rng.shuffle(order)
-                got_it = rng.random() < ability[user_id]
-                response = correct if got_it else [next(o for o in order if o not in correct)]
+                got_it = rng.random() < skill
                 right += got_it
-                items.append({
-                    "attempt_id": next_attempt, "position": position,
-                    "question_version_id": version_id, "option_order": order,
-                    "option_tokens": [secrets.token_hex(4) for _ in order],
-                    "response": sorted(response), "flagged": False, "sequence": 1,
-                    "answered_at": finished, "locked": False, "mark": float(got_it),
-                    "seconds_spent": rng.uniform(10, 90),
-                })
+                items.append((
+                    next_attempt, position, version_id, _json_strings(order),
+                    _json_strings([f"{bits(32):08x}" for _ in order]),
+                    key if got_it else f'["{wrong[0]}"]', no, 1, answered, no,
+                    1.0 if got_it else 0.0, 10 + 80 * rng.random(),
+                ))
         score = 100 * right / position
         passed = score >= rules.pass_mark_percent
         attempts.append({
             "id": next_attempt, "user_id": user_id, "exam_id": EXAM_ID,
-            "state": "finished", "seed": rng.getrandbits(62), "rules_data": exam.rules_data,
+            "state": "finished", "seed": bits(62), "rules_data": rules_data,
             "number": numbers[user_id], "exam_version": exam.version,
             "pass_mark_percent": float(rules.pass_mark_percent), "pass_mark_method": "fixed",
             "started_at": started, "deadline": started + timedelta(minutes=45),
@@ -196,16 +253,17 @@ def grow_attempts(total: int, seed: int = 7) -> None:
         })
         if passed:
             certificates.append({
-                "id": next_cert, "code": secrets.token_hex(6).upper(), "user_id": user_id,
+                "id": next_cert, "code": f"{bits(48):012X}", "user_id": user_id,
                 "exam_id": EXAM_ID, "attempt_id": next_attempt, "holder_name": name,
                 "title": rules.title, "issued_at": finished,
                 "expires_at": finished + timedelta(days=730),
             })
             next_cert += 1
         next_attempt += 1
-        if len(items) >= 10 * CHUNK:
+        if len(items) >= 20 * CHUNK:
             flush()
     flush()
+    _reset_sequences()
     db.session.commit()
 
 

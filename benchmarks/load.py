@@ -31,18 +31,19 @@ from sqlalchemy import select
 
 from quizapp import accounts, attempts
 from quizapp.extensions import db
-from quizapp.models import Certificate, Exam, User, utcnow
+from quizapp.models import AttemptItem, Certificate, Exam, User, utcnow
 
 ROOT = Path(__file__).resolve().parent.parent
 GUNICORN = [sys.executable, "-m", "gunicorn", "--workers", "2", "--threads", "4",
             "--worker-class", "gthread", "--log-level", "warning"]
-LOAD_PASSWORD = "load test passphrase, not for people"
+LOAD_PASSWORD = "copper meadow signal drift"
 WRK_THREADS = 2
 
 # wrk's Lua side: `requests` is filled per thread from a JSON file of request
 # templates; each request takes the next template (round robin), and an answer save
-# carries the sequence number the item has by then (its previous save was issued a
-# whole round earlier, so it has long been answered).
+# carries the sequence number the item has by then: the number it had when the run
+# began (`base`) plus the rounds since (its previous save was issued a whole round
+# earlier, so it has long been answered).
 LUA = r"""
 local templates = {}
 local counter = 0
@@ -58,10 +59,11 @@ function init(args)
   local f = io.open(args[1] .. "." .. tid .. ".txt", "r")
   for line in f:lines() do
     local field = "([^\t]*)"
-    local method, path, cookie, even, odd = line:match(
-      "^" .. field .. "\t" .. field .. "\t" .. field .. "\t" .. field .. "\t" .. field .. "$")
+    local method, path, cookie, even, odd, base = line:match(
+      "^" .. field .. "\t" .. field .. "\t" .. field .. "\t" .. field .. "\t" .. field
+      .. "\t" .. field .. "$")
     table.insert(templates, {method = method, path = path, cookie = cookie,
-                             bodies = {[0] = even, [1] = odd}})
+                             bodies = {[0] = even, [1] = odd}, base = tonumber(base)})
   end
   f:close()
   per_round = #templates
@@ -77,7 +79,7 @@ function request()
   if t.method == "POST" then
     headers["Content-Type"] = "application/x-www-form-urlencoded"
     headers["Accept"] = "application/json"
-    body = t.bodies[round % 2]:gsub("{round}", tostring(round))
+    body = t.bodies[round % 2]:gsub("{round}", tostring(round + t.base))
   end
   return wrk.format(t.method, t.path, headers, body)
 end
@@ -178,15 +180,21 @@ def sign_in(port: int, sitter: Sitter, email: str) -> None:
         "csrf_token": _csrf(html), "email": email, "password": LOAD_PASSWORD})
     if status != 302 or not cookies:
         raise RuntimeError(f"sign-in failed for {email}: {status}")
-    sitter.cookie = "; ".join(cookies)
-    _, page, _ = _request(port, "GET", f"/trainee/attempts/{sitter.attempt_id}/questions/1",
-                          sitter.cookie)
+    jar = dict(cookie.split("=", 1) for cookie in cookies)
+    _, page, cookies = _request(port, "GET",
+                                f"/trainee/attempts/{sitter.attempt_id}/questions/1",
+                                "; ".join(f"{k}={v}" for k, v in jar.items()))
+    # The page put its CSRF token in the session: keep the cookie it came back in.
+    jar.update(cookie.split("=", 1) for cookie in cookies)
+    sitter.cookie = "; ".join(f"{k}={v}" for k, v in jar.items())
     sitter.csrf = _csrf(page)
 
 
-def templates_for(page: str, sitters: list[Sitter], code: str) -> list[tuple]:
+def templates_for(page: str, sitters: list[Sitter], code: str,
+                  sequences: dict | None = None) -> list[tuple]:
     """The request templates of one page type: (method, path, cookie, body of even
-    rounds, body of odd rounds); "-" stands for no cookie."""
+    rounds, body of odd rounds, the item's sequence number now); "-" stands for no
+    cookie. `sequences` maps (attempt id, position) to the sequence number stored."""
     rows = []
     for sitter in sitters:
         base = f"/trainee/attempts/{sitter.attempt_id}"
@@ -201,7 +209,8 @@ def templates_for(page: str, sitters: list[Sitter], code: str) -> list[tuple]:
                 even, odd = (f"csrf_token={csrf}&sequence={{round}}&answer={token}"
                              for token in tokens[:2])
                 rows.append(("POST", f"{base}/questions/{position}/autosave", sitter.cookie,
-                             even, odd))
+                             even, odd,
+                             str((sequences or {}).get((sitter.attempt_id, position), 0))))
         elif page == "summary":
             rows.append(("GET", f"{base}/summary", sitter.cookie, "", ""))
         elif page == "result":
@@ -223,7 +232,8 @@ def run_wrk(port: int, rows: list[tuple], clients: int, seconds: int, workdir: P
     for thread in range(WRK_THREADS):
         mine = rows[thread::WRK_THREADS] or rows
         (workdir / f"templates.{thread}.txt").write_text(
-            "".join("\t".join(row) + "\n" for row in mine))
+            "".join("\t".join(row if len(row) == 6 else (*row, "0")) + "\n"
+                    for row in mine))
     output = subprocess.run(
         ["wrk", "-t", str(WRK_THREADS), "-c", str(clients), "-d", f"{seconds}s",
          "-s", str(script), f"http://127.0.0.1:{port}", "--", str(stem)],
@@ -235,43 +245,80 @@ def run_wrk(port: int, rows: list[tuple], clients: int, seconds: int, workdir: P
     return result
 
 
+def sequences_now(app, people: list[Sitter]) -> dict:
+    """The sequence number each sitter's item carries now, by (attempt id, position)."""
+    with app.app_context():
+        rows = db.session.execute(
+            select(AttemptItem.attempt_id, AttemptItem.position, AttemptItem.sequence)
+            .where(AttemptItem.attempt_id.in_([p.attempt_id for p in people]))).all()
+        db.session.rollback()
+    return {(attempt_id, position): sequence for attempt_id, position, sequence in rows}
+
+
+def _median_run(runs: list[dict]) -> dict:
+    """The run with the median throughput, with every run's throughput beside it."""
+    ordered = sorted(runs, key=lambda r: r["rps"])
+    middle = dict(ordered[len(ordered) // 2])
+    middle["rps_runs"] = [round(r["rps"], 1) for r in runs]
+    return middle
+
+
 def measure_flow(app, env: dict, *, clients=(8, 32, 64), seconds: int = 5,
-                 sitters: int = 64) -> dict:
-    """Throughput and latency of each exam page at each client count, and of hello."""
+                 sitters: int = 64, repeats: int = 3, log=print) -> dict:
+    """Throughput and latency of each exam page at each client count, and of hello:
+    `repeats` rounds of (hello, then each page), the median round of each kept, and
+    each page's median throughput divided by hello's median of the same run."""
     if shutil.which("wrk") is None:
         raise RuntimeError("wrk is not installed (Debian: apt-get install wrk)")
+    started = time.perf_counter()
     people = make_sitters(app, sitters)
+    log(f"  {sitters} sitters started their attempts in {time.perf_counter() - started:.1f} s")
     with app.app_context():
         code = db.session.scalar(select(Certificate.code).limit(1)) or "NONE"
     server = Server("quizapp:create_app()", env)
     hello = Server("benchmarks.hello:app", env)
     results: dict = {}
+
+    def measure(pages, workdir):
+        for count in clients:
+            runs: dict = {}
+            for _ in range(repeats):
+                runs.setdefault("hello", []).append(run_wrk(
+                    hello.port, templates_for("hello", people, code), count, seconds,
+                    workdir))
+                for page in pages:
+                    sequences = sequences_now(app, people) if page == "answer_save" else None
+                    runs.setdefault(page, []).append(run_wrk(
+                        server.port, templates_for(page, people, code, sequences), count,
+                        seconds, workdir))
+            base = _median_run(runs.pop("hello"))
+            results.setdefault("hello", {})[count] = base
+            for page, page_runs in runs.items():
+                figures = _median_run(page_runs)
+                figures["ratio_to_hello"] = figures["rps"] / base["rps"]
+                results.setdefault(page, {})[count] = figures
+                log(f"  {page:<12} {count:>3} clients: {figures['rps']:7.1f} req/s"
+                    f" ({figures['ratio_to_hello']:.1%} of hello {base['rps']:.0f}),"
+                    f" p50 {figures['p50_ms']:.0f} ms, p99 {figures['p99_ms']:.0f} ms,"
+                    f" errors {figures['non_2xx_3xx'] + figures['socket_errors']}")
+
     try:
         for n, sitter in enumerate(people):
             sign_in(server.port, sitter, f"load-{n}@example.com")
         with tempfile.TemporaryDirectory() as tmp:
             workdir = Path(tmp)
-            for count in clients:
-                base = run_wrk(hello.port, templates_for("hello", people, code), count,
-                               seconds, workdir)
-                results.setdefault("hello", {})[count] = base
-                for page in ("question", "answer_save", "summary", "dashboard", "verify"):
-                    figures = run_wrk(server.port, templates_for(page, people, code), count,
-                                      seconds, workdir)
-                    figures["ratio_to_hello"] = figures["rps"] / base["rps"]
-                    results.setdefault(page, {})[count] = figures
+            measure(("question", "answer_save", "summary", "dashboard", "verify"), workdir)
+            started = time.perf_counter()
             for n, sitter in enumerate(people):
                 status, _, _ = _request(server.port, "POST",
                                         f"/trainee/attempts/{sitter.attempt_id}/submit",
                                         sitter.cookie, {"csrf_token": sitter.csrf})
                 if status != 302:
                     raise RuntimeError(f"submit failed for load-{n}: {status}")
-            for count in clients:
-                base = results["hello"][count]
-                figures = run_wrk(server.port, templates_for("result", people, code), count,
-                                  seconds, workdir)
-                figures["ratio_to_hello"] = figures["rps"] / base["rps"]
-                results.setdefault("result", {})[count] = figures
+            results["submit"] = {"sequential_ms": (time.perf_counter() - started) * 1000
+                                 / len(people)}
+            log(f"  submit: {results['submit']['sequential_ms']:.0f} ms each, one at a time")
+            measure(("result",), workdir)
     finally:
         server.stop()
         hello.stop()

@@ -12,8 +12,9 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import lazyload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from quizapp import angoff, certs, exam_rules, study
@@ -205,20 +206,50 @@ def time_allowed(rules: exam_rules.ExamRules,
                                           granted.extra_minutes)
 
 
-def eligibility(user: User, exam: Exam, now: datetime) -> Eligibility:
+@dataclass(frozen=True)
+class Known:
+    """What the dashboard read once for every exam, so `exam_status` need not ask
+    again per exam: the trainee's open attempts, finished attempts (oldest first)
+    and accommodations, by exam id."""
+
+    open: dict[str, Attempt]
+    finished: dict[str, list[Attempt]]
+    granted: dict[str, Accommodation]
+
+    @classmethod
+    def read(cls, user: User) -> Known:
+        open_, finished = {}, {}
+        for attempt in db.session.scalars(
+                select(Attempt).where(Attempt.user_id == user.id,
+                                      Attempt.state.in_(("in_progress", "finished")))
+                .order_by(Attempt.finished_at, Attempt.id)):
+            if attempt.state == "in_progress":
+                open_[attempt.exam_id] = attempt
+            else:
+                finished.setdefault(attempt.exam_id, []).append(attempt)
+        granted = {a.exam_id: a for a in db.session.scalars(
+            select(Accommodation).where(Accommodation.user_id == user.id))}
+        return cls(open_, finished, granted)
+
+
+def eligibility(user: User, exam: Exam, now: datetime, known: Known | None = None,
+                rules: exam_rules.ExamRules | None = None) -> Eligibility:
     """Whether this trainee may start a new attempt now, else when and why not."""
-    rules = exam.rules
-    finished = db.session.scalars(
-        select(Attempt).where(
-            Attempt.user_id == user.id,
-            Attempt.exam_id == exam.id,
-            Attempt.state == "finished",
-        ).order_by(Attempt.finished_at)
-    ).all()
+    rules = rules or exam.rules
+    if known is not None:
+        finished = known.finished.get(exam.id, [])
+    else:
+        finished = db.session.scalars(
+            select(Attempt).where(
+                Attempt.user_id == user.id,
+                Attempt.exam_id == exam.id,
+                Attempt.state == "finished",
+            ).order_by(Attempt.finished_at)
+        ).all()
     if rules.issues_certificate:
         # Attempts count from the last pass: recertifying starts a fresh count.
         finished = certs.since_last_pass(finished)
-    granted = accommodation_for(user, exam)
+    granted = known.granted.get(exam.id) if known is not None else accommodation_for(user, exam)
     extra_attempts = granted.extra_attempts if granted else 0
     limit = exam_rules.attempt_limit(rules, extra_attempts)
     left = None if limit is None else max(0, limit - len(finished))
@@ -254,21 +285,27 @@ class ExamStatus:
         return time_allowed(self.rules, self.verdict.accommodation)
 
 
-def exam_status(user: User, exam: Exam, now: datetime, grace: timedelta) -> ExamStatus:
+def exam_status(user: User, exam: Exam, now: datetime, grace: timedelta,
+                known: Known | None = None) -> ExamStatus:
     """The trainee's open attempt at this exam, whether a new one may start, and the
     study plan left after a fail."""
-    current = open_attempt(user, exam)
+    current = known.open.get(exam.id) if known is not None else open_attempt(user, exam)
     if current is not None and close_if_expired(current, now, grace):
+        if known is not None:
+            # Closing it graded it: it now counts among the finished ones.
+            known = None
         current = None
-    verdict = eligibility(user, exam, now)
-    return ExamStatus(exam, exam.rules, current, verdict,
-                      study.plan_view(verdict.remediation))
+    rules = exam.rules
+    verdict = eligibility(user, exam, now, known, rules)
+    return ExamStatus(exam, rules, current, verdict, study.plan_view(verdict.remediation))
 
 
 def dashboard(user: User, now: datetime, grace: timedelta) -> list[ExamStatus]:
-    """Every exam in the bank's order, as `exam_status` sees it."""
-    return [exam_status(user, exam, now, grace)
-            for exam in db.session.scalars(select(Exam).order_by(Exam.position))]
+    """Every exam in the bank's order, as `exam_status` sees it; the trainee's
+    attempts and accommodations are read once for all of them."""
+    exams = db.session.scalars(select(Exam).order_by(Exam.position)).all()
+    known = Known.read(user)
+    return [exam_status(user, exam, now, grace, known) for exam in exams]
 
 
 def _option_tokens(count: int) -> list[str]:
@@ -334,13 +371,18 @@ def start(user: User, exam: Exam, now: datetime, grace: timedelta = timedelta(0)
         # The deadline is the server's: an accommodation's extra time is in it.
         deadline=exam_rules.deadline_for(now, time_limit),
     )
-    attempt.items = [
-        AttemptItem(position=n, question_version_id=item.key, option_order=list(item.option_order),
-                    option_tokens=_option_tokens(len(item.option_order)))
-        for n, item in enumerate(form, start=1)
-    ]
     db.session.add(attempt)
     try:
+        db.session.flush()
+        # The items in one executemany, not an INSERT each (nothing reads their ids
+        # back); `attempt.items` loads them when next asked for.
+        db.session.execute(insert(AttemptItem), [
+            {"attempt_id": attempt.id, "position": n, "question_version_id": item.key,
+             "option_order": list(item.option_order),
+             "option_tokens": _option_tokens(len(item.option_order)),
+             "flagged": False, "sequence": 0, "locked": False, "seconds_spent": 0.0}
+            for n, item in enumerate(form, start=1)
+        ])
         db.session.commit()
     except IntegrityError:
         # Another request started this exam a moment ago: resume that one.
@@ -360,10 +402,33 @@ def close_if_expired(attempt: Attempt, now: datetime, grace: timedelta) -> bool:
     return attempt.finished
 
 
+def load_items(attempt: Attempt) -> list[AttemptItem]:
+    """The attempt's items in order, in one query, without their question versions:
+    a page that lists them (progress, navigation) shows one question at most, whose
+    version `item.version` then loads alone."""
+    if "items" not in attempt.__dict__:
+        set_committed_value(attempt, "items", db.session.scalars(
+            select(AttemptItem).where(AttemptItem.attempt_id == attempt.id)
+            .order_by(AttemptItem.position).options(lazyload(AttemptItem.version))).all())
+    return attempt.items
+
+
 def item_at(attempt: Attempt, position: int) -> AttemptItem | None:
-    if 1 <= position <= len(attempt.items):
-        return attempt.items[position - 1]
-    return None
+    """One item, with its question version: from the items already loaded, else
+    alone (a save touches one item, not the attempt's thirty)."""
+    if "items" in attempt.__dict__:
+        items = attempt.items
+        return items[position - 1] if 1 <= position <= len(items) else None
+    return db.session.scalar(select(AttemptItem).where(
+        AttemptItem.attempt_id == attempt.id, AttemptItem.position == position))
+
+
+def item_count(attempt: Attempt) -> int:
+    """How many questions the attempt has, without loading them."""
+    if "items" in attempt.__dict__:
+        return len(attempt.items)
+    return db.session.scalar(select(func.count()).select_from(AttemptItem)
+                             .where(AttemptItem.attempt_id == attempt.id))
 
 
 def _in_progress(attempt: Attempt):

@@ -7,12 +7,14 @@ tested, reproduced and benchmarked on its own.
 
 from __future__ import annotations
 
+import json
 import random
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from fractions import Fraction
+from functools import lru_cache
 
 from quizapp.question_types import QUESTION_TYPES
 
@@ -202,7 +204,17 @@ def parse_exam(raw: Mapping, topic_ids: Sequence[str], kind: str = "certificatio
 
 
 def rules_from_dict(stored: Mapping) -> ExamRules:
-    """Rebuild rules saved with `ExamRules.to_dict` (already checked)."""
+    """Rebuild rules saved with `ExamRules.to_dict` (already checked).
+
+    Every attempt page reads its attempt's stored rules, and a class's attempts store
+    the same few: each distinct text is parsed once per process (the rules are
+    frozen, so sharing them is safe)."""
+    return _parsed_rules(json.dumps(stored, default=str))
+
+
+@lru_cache(maxsize=256)
+def _parsed_rules(text: str) -> ExamRules:
+    stored = json.loads(text)
     return parse_exam(stored, list(stored["blueprint"]["topics"]))
 
 

@@ -175,8 +175,11 @@ class Question(db.Model):
     review_reason: Mapped[str | None] = mapped_column(Text)
 
     topic: Mapped[Topic] = relationship()
+    # Loaded when asked for (the studio asks with selectinload): an attempt's item
+    # reaches its question through its version, and must not pull every version of
+    # every question it shows.
     versions: Mapped[list[QuestionVersion]] = relationship(
-        back_populates="question", order_by="QuestionVersion.version", lazy="selectin"
+        back_populates="question", order_by="QuestionVersion.version"
     )
 
     @property
@@ -357,10 +360,11 @@ class Attempt(db.Model):
 
     user: Mapped[User] = relationship()
     exam: Mapped[Exam] = relationship()
-    # Every page of an attempt reads all its items, so load them together.
+    # Loaded on first use, in one query: lists of attempts (reports, history) never
+    # need their items, and a question page loads them without their question text
+    # (`attempts.load_items`).
     items: Mapped[list[AttemptItem]] = relationship(
         back_populates="attempt", order_by="AttemptItem.position", cascade="all, delete-orphan",
-        lazy="selectin",
     )
     certificate: Mapped[Certificate | None] = relationship(back_populates="attempt")
 

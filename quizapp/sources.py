@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from quizapp import audit
 from quizapp.bank import documents as reading
@@ -74,6 +75,7 @@ def citing_questions() -> dict[tuple[str, str], list[CitingQuestion]]:
     """(document, section) -> the questions whose newest version cites it, not retired."""
     rows = db.session.scalars(
         select(Question).where(Question.status != "retired").order_by(Question.id)
+        .options(selectinload(Question.versions))
     ).all()
     found: dict[tuple[str, str], list[CitingQuestion]] = {}
     for row in rows:
@@ -314,5 +316,7 @@ def add_fact(document: Document, question_id: str, actor: User) -> Fact:
 
 def drafted_from(document: Document) -> list[Question]:
     """The questions drafted from a document, in id order."""
+    # Their versions with them: the page shows each one's newest wording.
     return list(db.session.scalars(
-        select(Question).where(Question.id.like(f"{document.id}-%")).order_by(Question.id)))
+        select(Question).where(Question.id.like(f"{document.id}-%")).order_by(Question.id)
+        .options(selectinload(Question.versions))))

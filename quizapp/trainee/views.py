@@ -100,11 +100,14 @@ def resume(attempt_id: int):
     attempt = _own_attempt(attempt_id)
     if attempt.finished:
         return redirect(url_for("trainee.result", attempt_id=attempt.id))
-    position = next((i.position for i in attempt.items if not i.answered), 1)
+    position = next((i.position for i in attempts.load_items(attempt) if not i.answered), 1)
     return redirect(url_for("trainee.question", attempt_id=attempt.id, position=position))
 
 
 def _question_page(attempt: Attempt, position: int, form: AnswerForm, status: int = 200):
+    # The navigation lists every item (answered, flagged); only this one's question
+    # version is loaded.
+    attempts.load_items(attempt)
     item = attempts.item_at(attempt, position)
     if item is None:
         abort(404)
@@ -163,12 +166,13 @@ def answer(attempt_id: int, position: int):
         return _question_page(attempt, position, AnswerForm(formdata=None), error.status)
     if go == "check":
         return redirect(url_for("trainee.question", attempt_id=attempt.id, position=position))
-    if go == "summary" or (go == "next" and position >= len(attempt.items)):
+    count = attempts.item_count(attempt)
+    if go == "summary" or (go == "next" and position >= count):
         return redirect(url_for("trainee.summary", attempt_id=attempt.id))
     target = position - 1 if go == "previous" else position + 1
     if go.isdigit():
         target = int(go)
-    target = min(max(target, 1), len(attempt.items))
+    target = min(max(target, 1), count)
     return redirect(url_for("trainee.question", attempt_id=attempt.id, position=target))
 
 
@@ -193,6 +197,7 @@ def summary(attempt_id: int):
     attempt = _own_attempt(attempt_id)
     if attempt.finished:
         return redirect(url_for("trainee.result", attempt_id=attempt.id))
+    attempts.load_items(attempt)
     return render_template("trainee/summary.html", attempt=attempt, rules=attempt.rules,
                            form=ConfirmForm(), remaining=_remaining(attempt))
 
