@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 import support
+from _pytest.nodeid import NodeId
 from sqlalchemy import text
 from support import (
     BANK_PATH,
@@ -39,13 +40,20 @@ from quizapp.bank_store import import_bank
 from quizapp.extensions import db
 
 
-@pytest.hookimpl(tryfirst=True)
+@pytest.hookimpl(wrapper=True)
 def pytest_collection_modifyitems(config, items):
     """Keep together, on one pytest-xdist worker, the tests of a module that share a
     fixture made once per module (a server, a browser page, data made once): each
     such module is an `xdist_group` of its own; `--dist loadgroup` (pyproject.toml)
     then hands out the groups, largest first, and every other test on its own, so
-    the workers finish together."""
+    the workers finish together.
+
+    pytest-xdist tells the scheduler an item's group by appending `@group` to its
+    node id, which it does by setting `item._nodeid`; pytest 9.2 keeps the id in
+    `item._id` instead, so that write is lost and every group would be split across
+    the workers (a module's data made once per worker, or a test run apart from the
+    module whose fixture it needs). The id is set here, after xdist's hook, when its
+    write did not take."""
     for item in items:
         fixtures = getattr(item, "_fixtureinfo", None)
         shared = fixtures is not None and any(
@@ -54,6 +62,16 @@ def pytest_collection_modifyitems(config, items):
             for definition in definitions)
         if shared and not item.get_closest_marker("xdist_group"):
             item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::", 1)[0]))
+    result = yield
+    if getattr(config.option, "loadgroup", False):  # an xdist worker, --dist loadgroup
+        for item in items:
+            groups = sorted({str(mark.args[0] if mark.args else
+                                 mark.kwargs.get("name", "default"))
+                             for mark in item.iter_markers("xdist_group")})
+            suffix = "@" + "_".join(groups)
+            if groups and not item.nodeid.endswith(suffix) and hasattr(item, "_id"):
+                item._id = NodeId.parse(item.nodeid + suffix)
+    return result
 
 
 @pytest.fixture
