@@ -23,6 +23,7 @@ from urllib.parse import urlencode
 
 from flask import current_app, has_request_context, request
 from sqlalchemy import Select, and_, or_, select
+from sqlalchemy.orm import contains_eager
 
 from quizapp import audit, certificate_pdf, credentials
 from quizapp.cohorts import visible_trainee_ids
@@ -524,6 +525,7 @@ def pending_corrections(viewer: User) -> list[NameCorrection]:
     """Requests awaiting a decision, for trainees the viewer sees, oldest first."""
     return list(db.session.scalars(
         select(NameCorrection).join(Certificate)
+        .options(contains_eager(NameCorrection.certificate))  # the page shows each one's
         .where(NameCorrection.decided_at.is_(None),
                Certificate.user_id.in_(visible_trainee_ids(viewer)))
         .order_by(NameCorrection.requested_at)))

@@ -9,13 +9,12 @@ this suite, fires when pypdf later looks for its optional modules."""
 from __future__ import annotations
 
 import io
-from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 import zxingcpp
 from helpers import right_answer, tokens, wrong_answer
 from pypdf import PdfReader
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from quizapp import attempts
 from quizapp.extensions import db
@@ -64,18 +63,3 @@ def qr_codes(data: bytes) -> list[str]:
     return found
 
 
-@contextmanager
-def counted_queries():
-    """Count the SQL statements run inside the block: `with counted_queries() as n:`,
-    then `n[0]`."""
-    count = [0]
-
-    def tally(*_args):
-        count[0] += 1
-
-    engine = db.engine
-    event.listen(engine, "before_cursor_execute", tally)
-    try:
-        yield count
-    finally:
-        event.remove(engine, "before_cursor_execute", tally)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import event, select
 
 from quizapp.extensions import db
 from quizapp.models import Attempt, AttemptItem
@@ -79,3 +82,19 @@ def submit(client, attempt_id: int):
 def attempt(attempt_id: int) -> Attempt:
     db.session.expire_all()
     return db.session.get(Attempt, attempt_id)
+
+
+@contextmanager
+def statements() -> Iterator[list[str]]:
+    """The SQL statements run inside the block, in order: `with statements() as seen:`,
+    then `len(seen)` (the query-count tests compare it across data sizes)."""
+    seen: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args):
+        seen.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)

@@ -4,10 +4,9 @@ enough for a thousand attempts, with the response matrix kept to check against."
 from __future__ import annotations
 
 import random
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import event, func, insert, select
+from sqlalchemy import func, insert, select
 
 from quizapp import item_stats
 from quizapp.extensions import db
@@ -27,18 +26,6 @@ from quizapp.models import (
 FINISHED = datetime(2026, 10, 1, 9, 0, tzinfo=UTC)
 
 
-@contextmanager
-def counted():
-    seen = []
-
-    def count(*_args):
-        seen.append(1)
-
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
 
 
 class Sittings:

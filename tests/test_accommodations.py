@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
-from helpers import answer, attempt, items, right_answer, start
-from sqlalchemy import event, select
+from helpers import answer, attempt, items, right_answer, start, statements
+from sqlalchemy import select
 from support import PASSWORD
 
 from quizapp import accommodations, attempts
@@ -222,16 +222,8 @@ def test_extra_attempts_let_a_trainee_past_the_limit(cohort, users):
 def test_the_pages_take_as_many_queries_for_many_accommodations_as_for_one(cohort, users,
                                                                            client, auth):
     def count(url):
-        seen = []
-
-        def record(*_args):
-            seen.append(1)
-
-        event.listen(db.engine, "before_cursor_execute", record)
-        try:
+        with statements() as seen:
             assert client.get(url).status_code == 200
-        finally:
-            event.remove(db.engine, "before_cursor_execute", record)
         return len(seen)
 
     grant = accommodations.Grant("certification", extra_attempts=1, reason="Illness.")

@@ -7,12 +7,12 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
-from sqlalchemy import event, func, select
+from helpers import statements
+from sqlalchemy import func, select
 from support import PASSWORD, user_by_email
 
 from quizapp import accounts
@@ -545,27 +545,15 @@ def _add_people(count: int, start: int = 0) -> None:
     db.session.commit()
 
 
-@contextmanager
-def counted():
-    statements = []
-
-    def count(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
 
 
 def test_the_list_is_paged_by_50_and_searched_in_constant_queries(client, auth, users):
     auth.login("admin")
     _add_people(5)
-    with counted() as few:
+    with statements() as few:
         assert client.get("/manager/users").status_code == 200
     _add_people(115, start=5)
-    with counted() as many:
+    with statements() as many:
         first = client.get("/manager/users").get_data(as_text=True)
     assert len(many) == len(few)
     assert "125 accounts, page 1 of 3" in first and first.count('role="row"') == 51

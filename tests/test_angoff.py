@@ -4,11 +4,10 @@ held to the mark its own questions set, shown on its result."""
 from __future__ import annotations
 
 import random
-from contextlib import contextmanager
 
 import pytest
-from helpers import answer_all, attempt, items, start, submit
-from sqlalchemy import event, select
+from helpers import answer_all, attempt, items, start, statements, submit
+from sqlalchemy import select
 
 from quizapp import angoff, attempts, exam_rules, exam_settings
 from quizapp.exam_rules import Blueprint, ExamRules
@@ -90,18 +89,6 @@ def _rate_everything(users, ratings=(0.5, 0.6, 0.7), judges=("trainer", "admin",
     db.session.commit()
 
 
-@contextmanager
-def _statements():
-    seen: list[str] = []
-
-    def record(_conn, _cursor, statement, *_args):
-        seen.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
 
 
 def test_a_form_is_held_to_the_sum_of_its_questions_ratings(bank_loaded, users, client,
@@ -114,7 +101,7 @@ def test_a_form_is_held_to_the_sum_of_its_questions_ratings(bank_loaded, users, 
     assert "The pass mark is set for the questions you draw" in briefing
     assert "Pass mark 80%" not in briefing
     assert "pass mark set for each form" in client.get("/trainee/").get_data(as_text=True)
-    with _statements() as seen:
+    with statements() as seen:
         attempt_id = start(client)
     # The ratings of the drawn questions are read in one grouped query.
     assert sum("angoff_rating" in s for s in seen) == 1
@@ -154,7 +141,7 @@ def test_a_form_with_a_question_short_of_ratings_falls_back_to_the_fixed_mark(
 def test_an_exam_on_the_fixed_mark_reads_no_ratings(bank_loaded, users, client, auth):
     _rate_everything(users)
     auth.login()
-    with _statements() as seen:
+    with statements() as seen:
         attempt_id = start(client)
     assert not any("angoff_rating" in s for s in seen)
     assert attempt(attempt_id).pass_mark_method == "fixed"
@@ -243,7 +230,7 @@ def test_only_published_questions_are_rated(bank_loaded, users):
 
 def test_the_rating_page_takes_as_many_queries_with_many_ratings_as_with_none(trainer, users):
     def count():
-        with _statements() as seen:
+        with statements() as seen:
             assert trainer.get(ANGOFF).status_code == 200
         return len(seen)
 

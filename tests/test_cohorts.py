@@ -5,30 +5,16 @@ added follows the rule in `cohorts.py`; every change is in the audit trail."""
 from __future__ import annotations
 
 import re
-from contextlib import contextmanager
 
 import pytest
 from console_data import person
-from sqlalchemy import event, select
+from helpers import statements
+from sqlalchemy import select
 from support import PASSWORD, user_by_email
 
 from quizapp import audit, cohorts
 from quizapp.extensions import db
 from quizapp.models import AuditEvent, Cohort, CohortManager, CohortMember, User
-
-
-@contextmanager
-def counted():
-    seen = []
-
-    def count(*_args):
-        seen.append(1)
-
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
 
 
 def login(client, user: User):
@@ -304,9 +290,9 @@ def test_changes_need_the_forms_token(people, client):
 
 def _cost(client, url: str) -> int:
     client.get(url)  # warm: the same work as the measured request
-    with counted() as statements:
+    with statements() as seen:
         assert client.get(url).status_code == 200
-    return len(statements)
+    return len(seen)
 
 
 def test_the_cohort_pages_cost_the_same_queries_however_many_cohorts_and_members(

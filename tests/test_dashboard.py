@@ -6,11 +6,11 @@ not grow with the number of attempts."""
 from __future__ import annotations
 
 import re
-from contextlib import contextmanager
 from datetime import UTC, date, datetime
 
 import pytest
 from console_data import CERT, PRACTICE, build_world, bulk_attempts, person
+from helpers import statements
 from sqlalchemy import event, select
 from support import PASSWORD
 
@@ -25,18 +25,6 @@ def world(app):
     return build_world()
 
 
-@contextmanager
-def counted():
-    seen = []
-
-    def count(*_args):
-        seen.append(1)
-
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
 
 
 def login(client, user):
@@ -261,9 +249,9 @@ def test_charts_carry_no_script_style_or_declaration():
 
 def _cost(client, query: str = "") -> int:
     page(client, query)
-    with counted() as statements:
+    with statements() as seen:
         page(client, query)
-    return len(statements)
+    return len(seen)
 
 
 @pytest.mark.parametrize("who", ["maya", "admin"])

@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
-from helpers import answer_all, attempt, start, submit
-from sqlalchemy import event, select
+from helpers import answer_all, attempt, start, statements, submit
+from sqlalchemy import select
 from support import PASSWORD
 
 from quizapp import exam_settings
@@ -291,25 +290,13 @@ def test_changes_name_each_setting_that_differs():
     ]
 
 
-@contextmanager
-def _statements():
-    seen = []
-
-    def count(*_args):
-        seen.append(1)
-
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
 
 
 def test_the_pages_take_as_many_queries_for_many_versions_as_for_one(manager):
     def counts():
         result = []
         for url in ("/manager/exams", SETTINGS, "/manager/exams/certification/versions"):
-            with _statements() as seen:
+            with statements() as seen:
                 assert manager.get(url).status_code == 200
             result.append(len(seen))
         return result

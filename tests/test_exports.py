@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import csv
 import io
-from contextlib import contextmanager
 
 import pytest
 from console_data import CERT, PRACTICE, build_world, bulk_attempts, person
-from sqlalchemy import event, select
+from helpers import statements
+from sqlalchemy import select
 from support import PASSWORD
 
 from quizapp.extensions import db
@@ -30,18 +30,6 @@ def world(app):
     return build_world()
 
 
-@contextmanager
-def counted():
-    seen = []
-
-    def count(*_args):
-        seen.append(1)
-
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
 
 
 def login(client, user):
@@ -164,9 +152,9 @@ def test_the_attempts_export_costs_the_same_queries_for_10_and_1000_attempts(wor
 
     def cost() -> tuple[int, int]:
         download(client, ATTEMPTS)
-        with counted() as statements:
+        with statements() as seen:
             count = len(rows(download(client, ATTEMPTS))) - 1
-        return count, len(statements)
+        return count, len(seen)
 
     bulk_attempts(world, 5, bulky, CERT)
     few_rows, few = cost()

@@ -11,7 +11,8 @@ import random
 from datetime import UTC, date, datetime
 
 import pytest
-from item_data import Sittings, cohort, counted
+from helpers import statements
+from item_data import Sittings, cohort
 from support import PASSWORD, PEOPLE
 
 from quizapp import item_analysis, item_stats
@@ -185,7 +186,7 @@ def test_the_page_costs_the_same_queries_for_10_and_for_1000_attempts(bank_loade
     def cost() -> list[int]:
         spent = []
         for url in urls:
-            with counted() as seen:
+            with statements() as seen:
                 response = client.get(url)
                 response.get_data()  # the CSV streams: count what it reads as it goes
             assert response.status_code == 200

@@ -9,12 +9,11 @@ and the two counts must be equal. No timings: only what the page asks the databa
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from helpers import answer_all, items, start, submit, tokens
-from sqlalchemy import event, insert, select
+from helpers import answer_all, items, start, statements, submit
+from sqlalchemy import func, insert, select
 
 from quizapp.extensions import db
 from quizapp.models import (
@@ -22,31 +21,19 @@ from quizapp.models import (
     AttemptItem,
     Certificate,
     Exam,
+    NameCorrection,
     Question,
     QuestionVersion,
     User,
     UserRole,
+    UserSession,
 )
 
 
-@contextmanager
-def counted():
-    seen: list[str] = []
-
-    def record(_conn, _cursor, statement, *_args):
-        seen.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
-
-
-def statements(client, method: str, path: str, data: dict | None = None) -> int:
+def statements_of(client, method: str, path: str, data: dict | None = None) -> int:
     """The statements one request issues (its status must be a success or redirect)."""
     db.session.remove()
-    with counted() as seen:
+    with statements() as seen:
         response = client.open(path, method=method, data=data)
         response.get_data()
     assert response.status_code in (200, 302), (path, response.status_code)
@@ -101,16 +88,16 @@ def _sequence(attempt_id: int, position: int) -> int:
 def _exam_pages(client, attempt_id: int, answer_tokens: list[str],
                 next_tokens: list[str]) -> dict[str, int]:
     base = f"/trainee/attempts/{attempt_id}"
-    counts = {"question": statements(client, "GET", f"{base}/questions/2")}
-    counts["answer_save"] = statements(client, "POST", f"{base}/questions/2/autosave", {
+    counts = {"question": statements_of(client, "GET", f"{base}/questions/2")}
+    counts["answer_save"] = statements_of(client, "POST", f"{base}/questions/2/autosave", {
         "answer": answer_tokens[_sequence(attempt_id, 2) % 2],
         "sequence": str(_sequence(attempt_id, 2))})
-    counts["answer_and_next"] = statements(client, "POST", f"{base}/questions/3", {
+    counts["answer_and_next"] = statements_of(client, "POST", f"{base}/questions/3", {
         "answer": next_tokens[_sequence(attempt_id, 3) % 2],
         "sequence": str(_sequence(attempt_id, 3)),
         "go": "next"})
-    counts["summary"] = statements(client, "GET", f"{base}/summary")
-    counts["trainee_dashboard"] = statements(client, "GET", "/trainee/")
+    counts["summary"] = statements_of(client, "GET", f"{base}/summary")
+    counts["trainee_dashboard"] = statements_of(client, "GET", "/trainee/")
     return counts
 
 
@@ -154,9 +141,9 @@ def test_the_result_and_verify_pages_issue_as_many_statements_on_a_larger_databa
     assert code is not None
 
     def pages():
-        return {"result": statements(client, "GET", f"/trainee/attempts/{attempt_id}/result"),
-                "trainee_dashboard": statements(client, "GET", "/trainee/"),
-                "verify": statements(client, "GET", f"/verify/{code}")}
+        return {"result": statements_of(client, "GET", f"/trainee/attempts/{attempt_id}/result"),
+                "trainee_dashboard": statements_of(client, "GET", "/trainee/"),
+                "verify": statements_of(client, "GET", f"/verify/{code}")}
 
     pages()
     small = pages()
@@ -172,8 +159,8 @@ def test_a_failed_result_issues_as_many_statements_on_a_larger_database(
     assert submit(client, attempt_id).status_code == 302  # nothing answered: a fail
 
     def pages():
-        return {"result": statements(client, "GET", f"/trainee/attempts/{attempt_id}/result"),
-                "trainee_dashboard": statements(client, "GET", "/trainee/")}
+        return {"result": statements_of(client, "GET", f"/trainee/attempts/{attempt_id}/result"),
+                "trainee_dashboard": statements_of(client, "GET", "/trainee/")}
 
     pages()
     small = pages()
@@ -199,7 +186,7 @@ def test_the_manager_pages_issue_as_many_statements_on_a_larger_database(
     }
 
     def counts():
-        return {name: statements(client, "GET", path) for name, path in pages.items()}
+        return {name: statements_of(client, "GET", path) for name, path in pages.items()}
 
     counts()
     small = counts()
@@ -207,13 +194,56 @@ def test_the_manager_pages_issue_as_many_statements_on_a_larger_database(
     assert counts() == small
 
 
+def test_the_certificate_account_and_admin_pages_issue_as_many_statements_with_more_rows(
+        sizes, users, client, auth):
+    """The pages other tests do not count: a certificate's page, its status for
+    machines, name corrections waiting, cohorts, accounts, the audit trail, and the
+    signed-in person's devices, each with more of the rows it lists."""
+    sizes.grow(trainees=2, attempts_each=2)
+    auth.login("admin")
+    admin_id = users["admin"].id
+
+    def more_rows(start_at: int) -> None:
+        now = datetime.now(UTC)
+        certificates = db.session.scalars(select(Certificate.id).order_by(Certificate.id)
+                                          .offset(start_at)).all()
+        db.session.execute(insert(NameCorrection), [{
+            "certificate_id": c, "requested_name": f"Corrected Name {c}",
+            "requested_at": now} for c in certificates])
+        db.session.execute(insert(UserSession), [{
+            "id": f"{start_at:04d}{n:060d}", "user_id": admin_id, "created_at": now,
+            "last_seen_at": now, "user_agent": f"Device {n}"} for n in range(5)])
+        db.session.commit()
+
+    more_rows(0)
+    first = db.session.scalar(select(Certificate).order_by(Certificate.id).limit(1))
+    pages = {
+        "certificate": f"/manager/certificates/{first.id}",
+        "certificate_status": f"/verify/{first.code}/status.json",
+        "name_corrections": "/manager/name-corrections",
+        "cohorts": "/manager/cohorts",
+        "accounts": "/manager/users",
+        "audit": "/manager/audit",
+        "account_sessions": "/auth/account",
+    }
+
+    def counts():
+        return {name: statements_of(client, "GET", path) for name, path in pages.items()}
+
+    counts()
+    small = counts()
+    grown_certificates = db.session.scalar(select(func.count()).select_from(Certificate))
+    sizes.grow()
+    more_rows(grown_certificates)
+    assert counts() == small
+
+
 def test_starting_an_attempt_writes_its_items_in_one_statement(bank_loaded, users, client,
                                                                auth):
     auth.login()
-    with counted() as seen:
+    with statements() as seen:
         response = client.post("/trainee/exams/certification/start")
     assert response.status_code == 302
     inserts = [s for s in seen if s.lstrip().upper().startswith("INSERT INTO ATTEMPT_ITEM")]
     assert len(inserts) == 1
     assert len(items(start(client))) == 30  # resumed: the same attempt, all its items
-    assert tokens  # the helper module's token mapping stays importable

@@ -8,12 +8,11 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
-from helpers import tokens
-from sqlalchemy import event, func, select
+from helpers import statements, tokens
+from sqlalchemy import func, select
 from support import PASSWORD
 
 from quizapp import attempts, exam_rules, regrade
@@ -477,26 +476,14 @@ def test_unknown_question_or_version_is_not_found(graded, client, auth):
     assert _snapshot() == before
 
 
-@contextmanager
-def _statements():
-    seen = []
-
-    def count(*_args):
-        seen.append(1)
-
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
 
 
 def _preview_statements(client) -> tuple[int, int, int]:
-    with _statements() as preview:
+    with statements() as preview:
         response = client.get(f"/manager/regrades/{WRONG}/3")
     assert response.status_code == 200
     rows = response.get_data(as_text=True).count('class="regrade-row"')
-    with _statements() as listing:
+    with statements() as listing:
         assert client.get("/manager/regrades").status_code == 200
     return rows, len(preview), len(listing)
 

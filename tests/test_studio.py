@@ -6,13 +6,12 @@ from __future__ import annotations
 import dataclasses
 import random
 import re
-from contextlib import contextmanager
 
 import pytest
-from helpers import answer_all, submit
+from helpers import answer_all, statements, submit
 from helpers import start as start_exam
 from markupsafe import escape
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 from support import PASSWORD
 
 from quizapp import attempts, audit, exam_rules, studio
@@ -557,18 +556,6 @@ def test_the_checked_bank_is_kept_until_the_database_changes(trainers):
     assert second is not first and studio.snapshot() is second
 
 
-@contextmanager
-def counted():
-    statements = []
-
-    def count(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
 
 
 def _add_questions(count: int) -> None:
@@ -587,9 +574,9 @@ def _add_questions(count: int) -> None:
 
 def test_the_browser_page_costs_the_same_queries_whatever_the_banks_size(trainers, tom):
     def cost(url: str) -> tuple[int, int]:
-        with counted() as cold:
+        with statements() as cold:
             assert tom.get(url).status_code == 200
-        with counted() as warm:
+        with statements() as warm:
             assert tom.get(url).status_code == 200
         return len(cold), len(warm)
 
@@ -604,9 +591,9 @@ def test_the_browser_page_costs_the_same_queries_whatever_the_banks_size(trainer
 
 def test_the_history_page_costs_the_same_queries_whatever_its_length(trainers, tom):
     def cost() -> int:
-        with counted() as statements:
+        with statements() as seen:
             assert tom.get("/trainer/questions/consult-003/history").status_code == 200
-        return len(statements)
+        return len(seen)
 
     author, second = trainers
 

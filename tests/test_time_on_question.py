@@ -3,13 +3,11 @@ was shown to each save of its answer."""
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
-from helpers import answer, attempt, items, right_answer, start, tokens, wrong_answer
-from sqlalchemy import event
+from helpers import answer, attempt, items, right_answer, start, statements, tokens, wrong_answer
 
 from quizapp import attempts
 from quizapp.extensions import db
@@ -92,24 +90,12 @@ def test_a_refused_save_adds_no_time(traveller, client):
     assert items(attempt_id)[0].seconds_spent == 0.0
 
 
-@contextmanager
-def _statements():
-    seen: list[str] = []
-
-    def record(_conn, _cursor, statement, *_args):
-        seen.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
 
 
 def test_showing_a_question_is_one_update_of_its_item(traveller, client):
     attempt_id = start(client)
     stored = attempt(attempt_id)
-    with _statements() as seen:
+    with statements() as seen:
         attempts.mark_shown(stored, 4, T0)
     assert [s.split()[0] for s in seen] == ["UPDATE"]
     assert "attempt_item" in seen[0] and "attempt.state" in seen[0]  # only while open

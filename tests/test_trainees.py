@@ -9,13 +9,12 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
-from helpers import items, right_answer, tokens, wrong_answer
+from helpers import items, right_answer, statements, tokens, wrong_answer
 from markupsafe import escape
-from sqlalchemy import event, insert, select
+from sqlalchemy import insert, select
 from support import PASSWORD
 
 from quizapp import attempts, audit, transcripts
@@ -458,18 +457,6 @@ def test_an_attempt_in_progress_shows_progress_but_no_key(world, client, auth):
 # --- Speed -----------------------------------------------------------------------------
 
 
-@contextmanager
-def _statements():
-    seen: list[str] = []
-
-    def count(conn, cursor, statement, *args):
-        seen.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
 
 
 def _bulk_attempts(user: User, count: int) -> None:
@@ -513,7 +500,7 @@ def _costs(client, user_id: int) -> tuple[int, int, int]:
         assert client.get(url).status_code == 200
     counts = []
     for url in urls:
-        with _statements() as seen:
+        with statements() as seen:
             assert client.get(url).status_code == 200
         counts.append(len(seen))
     return tuple(counts)
