@@ -192,11 +192,6 @@ class Eligibility:
     accommodation: Accommodation | None = None  # extra time and attempts granted
 
 
-def accommodation_for(user: User, exam: Exam) -> Accommodation | None:
-    return db.session.scalar(select(Accommodation).where(
-        Accommodation.user_id == user.id, Accommodation.exam_id == exam.id))
-
-
 def time_allowed(rules: exam_rules.ExamRules,
                  granted: Accommodation | None) -> timedelta | None:
     """The time this trainee gets: the exam's, with an accommodation's extra time."""
@@ -207,17 +202,17 @@ def time_allowed(rules: exam_rules.ExamRules,
 
 
 @dataclass(frozen=True)
-class Known:
-    """What the dashboard read once for every exam, so `exam_status` need not ask
-    again per exam: the trainee's open attempts, finished attempts (oldest first)
-    and accommodations, by exam id."""
+class History:
+    """A trainee's open attempts, finished attempts (oldest first) and accommodations,
+    by exam id, in two queries: what deciding eligibility needs, read once for every
+    exam of the dashboard."""
 
     open: dict[str, Attempt]
     finished: dict[str, list[Attempt]]
     granted: dict[str, Accommodation]
 
     @classmethod
-    def read(cls, user: User) -> Known:
+    def read(cls, user: User) -> History:
         open_, finished = {}, {}
         for attempt in db.session.scalars(
                 select(Attempt).where(Attempt.user_id == user.id,
@@ -232,24 +227,18 @@ class Known:
         return cls(open_, finished, granted)
 
 
-def eligibility(user: User, exam: Exam, now: datetime, known: Known | None = None,
-                rules: exam_rules.ExamRules | None = None) -> Eligibility:
-    """Whether this trainee may start a new attempt now, else when and why not."""
-    rules = rules or exam.rules
-    if known is not None:
-        finished = known.finished.get(exam.id, [])
-    else:
-        finished = db.session.scalars(
-            select(Attempt).where(
-                Attempt.user_id == user.id,
-                Attempt.exam_id == exam.id,
-                Attempt.state == "finished",
-            ).order_by(Attempt.finished_at)
-        ).all()
+def eligibility(user: User, exam: Exam, now: datetime,
+                history: History | None = None) -> Eligibility:
+    """Whether this trainee may start a new attempt now, else when and why not.
+    `history`: the trainee's attempts and accommodations, when the caller has read them
+    already (the dashboard, once for every exam)."""
+    history = history or History.read(user)
+    rules = exam.rules
+    finished = history.finished.get(exam.id, [])
     if rules.issues_certificate:
         # Attempts count from the last pass: recertifying starts a fresh count.
         finished = certs.since_last_pass(finished)
-    granted = known.granted.get(exam.id) if known is not None else accommodation_for(user, exam)
+    granted = history.granted.get(exam.id)
     extra_attempts = granted.extra_attempts if granted else 0
     limit = exam_rules.attempt_limit(rules, extra_attempts)
     left = None if limit is None else max(0, limit - len(finished))
@@ -286,26 +275,25 @@ class ExamStatus:
 
 
 def exam_status(user: User, exam: Exam, now: datetime, grace: timedelta,
-                known: Known | None = None) -> ExamStatus:
+                history: History | None = None) -> ExamStatus:
     """The trainee's open attempt at this exam, whether a new one may start, and the
     study plan left after a fail."""
-    current = known.open.get(exam.id) if known is not None else open_attempt(user, exam)
+    history = history or History.read(user)
+    current = history.open.get(exam.id)
     if current is not None and close_if_expired(current, now, grace):
-        if known is not None:
-            # Closing it graded it: it now counts among the finished ones.
-            known = None
+        history = History.read(user)  # closing it graded it: it counts among the finished now
         current = None
-    rules = exam.rules
-    verdict = eligibility(user, exam, now, known, rules)
-    return ExamStatus(exam, rules, current, verdict, study.plan_view(verdict.remediation))
+    verdict = eligibility(user, exam, now, history)
+    return ExamStatus(exam, exam.rules, current, verdict,
+                      study.plan_view(verdict.remediation))
 
 
 def dashboard(user: User, now: datetime, grace: timedelta) -> list[ExamStatus]:
     """Every exam in the bank's order, as `exam_status` sees it; the trainee's
     attempts and accommodations are read once for all of them."""
     exams = db.session.scalars(select(Exam).order_by(Exam.position)).all()
-    known = Known.read(user)
-    return [exam_status(user, exam, now, grace, known) for exam in exams]
+    history = History.read(user)
+    return [exam_status(user, exam, now, grace, history) for exam in exams]
 
 
 def _option_tokens(count: int) -> list[str]:
@@ -379,8 +367,7 @@ def start(user: User, exam: Exam, now: datetime, grace: timedelta = timedelta(0)
         db.session.execute(insert(AttemptItem), [
             {"attempt_id": attempt.id, "position": n, "question_version_id": item.key,
              "option_order": list(item.option_order),
-             "option_tokens": _option_tokens(len(item.option_order)),
-             "flagged": False, "sequence": 0, "locked": False, "seconds_spent": 0.0}
+             "option_tokens": _option_tokens(len(item.option_order))}
             for n, item in enumerate(form, start=1)
         ])
         db.session.commit()
