@@ -30,14 +30,15 @@ import sys
 import tempfile
 import time
 import timeit
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))  # its statement counter, the one the tests use
 
-from sqlalchemy import event, select, text  # noqa: E402
+from helpers import statements  # noqa: E402
+from sqlalchemy import select, text  # noqa: E402
 from werkzeug.security import generate_password_hash  # noqa: E402
 
 from benchmarks import dataset, load  # noqa: E402
@@ -122,23 +123,6 @@ def machine() -> dict:
             "load_average": os.getloadavg(),
             "wrk": (wrk.stdout or wrk.stderr).splitlines()[0] if wrk else "",
             "gunicorn": "2 workers x 4 threads (gthread)", "date": datetime.now(UTC).isoformat()}
-
-
-# --- Counting statements ------------------------------------------------------------
-
-
-@contextmanager
-def statements():
-    seen: list[str] = []
-
-    def record(_conn, _cursor, statement, *_args):
-        seen.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
 
 
 def timed_get(app, client, path: str, runs: int) -> tuple[float, int]:
