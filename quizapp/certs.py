@@ -294,9 +294,12 @@ def public_key_pems() -> list[str]:
 
 def keep_issuer_keys(pems: list[str]) -> int:
     """Keep another installation's public keys (from `data import`) so the credentials
-    it issued verify here; how many were new."""
+    it issued verify here; how many were new. Every key is checked before any is kept.
+
+    :raise credentials.CredentialError: one of them is not an RSA public key."""
+    keys = [credentials.public_key(pem) for pem in pems]
     signing = issuer_keys().signing
-    return sum(credentials.keep_public(key_folder(), pem, signing) for pem in pems)
+    return sum(credentials.keep_public(key_folder(), key, signing) for key in keys)
 
 
 def issuer_profile(base: str) -> dict:

@@ -14,7 +14,16 @@ from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import func, select
 
-from quizapp import accounts, attempts, certs, data_move, demo, exchange, item_analysis
+from quizapp import (
+    accounts,
+    attempts,
+    certs,
+    credentials,
+    data_move,
+    demo,
+    exchange,
+    item_analysis,
+)
 from quizapp.bank import check_bank, guess, load_bank
 from quizapp.bank.check import copied_wording, read_sources
 from quizapp.bank.coverage import summary
@@ -308,12 +317,13 @@ def data_import(file):
     with open(file, encoding="utf-8") as source:
         try:
             imported = data_move.import_records(source)
-        except data_move.DataMoveError as error:
+            # Before the commit: a file whose keys are refused writes no record.
+            kept = certs.keep_issuer_keys(imported.issuer_keys)
+        except (data_move.DataMoveError, credentials.CredentialError) as error:
             db.session.rollback()
-            click.echo(f"Nothing imported: {error}", err=True)
+            click.echo(f"Nothing imported: {error}.".replace("..", "."), err=True)
             sys.exit(2)
     db.session.commit()
-    kept = certs.keep_issuer_keys(imported.issuer_keys)
     moved = {name: n for name, n in imported.rows.items() if n}
     click.echo(f"Imported {sum(moved.values())} records: "
                + ", ".join(f"{n} {name}" for name, n in moved.items()) + ".")

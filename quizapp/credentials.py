@@ -107,13 +107,22 @@ def load_keys(folder: Path, signing_pem: str | None = None) -> IssuerKeys:
     return IssuerKeys(signing, tuple(public))
 
 
-def keep_public(folder: Path, pem: str, signing: RSAKey) -> bool:
+def public_key(pem: str) -> RSAKey:
+    """An RSA public key from PEM text; anything else (a private key, text that is no
+    key) is refused: only public halves travel between installations."""
+    try:
+        key = RSAKey.import_key(pem)
+    except ValueError as error:
+        raise CredentialError("an issuer key in the file is not an RSA public key") from error
+    if key.is_private:
+        raise CredentialError("the file holds a private key; only public keys are kept")
+    return key
+
+
+def keep_public(folder: Path, key: RSAKey, signing: RSAKey) -> bool:
     """Keep another installation's public key (brought by `data import`) among the
     retired ones, so the credentials it signed still verify here; say whether it was
-    new. Refuses a private key: only public halves travel with the records."""
-    key = RSAKey.import_key(pem)
-    if key.is_private:
-        raise CredentialError("only public keys are kept from another installation")
+    new."""
     if kid_of(key) == kid_of(signing):
         return False
     return _write_new(Path(folder) / RETIRED_FOLDER / f"{kid_of(key)}.pem", _public_pem(key))

@@ -8,12 +8,12 @@ import json
 
 import pytest
 from cert_support import pass_certification
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 from support import make_app
 
 from quizapp import certs, credentials
 from quizapp.extensions import db
-from quizapp.models import utcnow
+from quizapp.models import User, utcnow
 
 
 @pytest.fixture
@@ -59,3 +59,34 @@ def test_a_credential_signed_before_the_move_verifies_after_it(bank_loaded, user
     assert source_kid in [key["kid"] for key in published["keys"]]
     claims = credentials.verify(token, published)
     assert certificate.code in claims["jti"]
+
+
+@pytest.mark.parametrize("key", ["not a key at all", "private"])
+def test_a_file_with_a_refused_key_imports_nothing(bank_loaded, users, tmp_path, key):
+    cli = bank_loaded.test_cli_runner()
+    assert cli.invoke(args=["db", "stamp", "head"]).exit_code == 0
+    file = tmp_path / "records.jsonl"
+    try:
+        assert cli.invoke(args=["data", "export", str(file)]).exit_code == 0
+    finally:
+        db.session.rollback()
+        with db.engine.begin() as connection:
+            connection.execute(text("DROP TABLE alembic_version"))
+    if key == "private":
+        key = (tmp_path / "keys" / credentials.SIGNING_FILE).read_text()
+    lines = [json.dumps({"issuer_key": key}) + "\n" if '"issuer_key"' in line[:20] else line
+             for line in file.read_text(encoding="utf-8").splitlines(keepends=True)]
+    file.write_text("".join(lines), encoding="utf-8")
+
+    target = make_app(tmp_path, ISSUER_KEY_DIR=str(tmp_path / "other-keys"),
+                      SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'target.db'}")
+    with target.app_context():
+        cli = target.test_cli_runner()
+        assert cli.invoke(args=["db", "upgrade"]).exit_code == 0
+        imported = cli.invoke(args=["data", "import", str(file)])
+        assert imported.exit_code == 2
+        assert "Nothing imported" in imported.output and "key" in imported.output
+        assert db.session.scalar(select(func.count()).select_from(User)) == 0
+        assert not (tmp_path / "other-keys" / credentials.RETIRED_FOLDER).exists()
+        db.session.remove()
+        db.engine.dispose()
