@@ -110,6 +110,10 @@ def printable_text(text: str, font_path: str | None) -> tuple[str, bool]:
     return "".join(out), True
 
 
+# Line height of the scope, in mm per point of font size.
+SCOPE_LEADING = 0.48
+
+
 class _Document(FPDF):
     def __init__(self, fields: CertificateFields, fonts: Fonts):
         if fields.page_size not in PAGE_SIZES:
@@ -146,9 +150,9 @@ class _Document(FPDF):
         shown, _ = printable_text(text, self.font_files.regular)
         for size in sizes:
             self.set_font(self.body_font, "", size)
-            lines = self.multi_cell(0, size * 0.48, shown, align="C", dry_run=True,
+            lines = self.multi_cell(0, size * SCOPE_LEADING, shown, align="C", dry_run=True,
                                     output=MethodReturnValue.LINES)
-            if self.get_y() + len(lines) * size * 0.48 <= bottom:
+            if self.get_y() + len(lines) * size * SCOPE_LEADING <= bottom:
                 return size
         return sizes[-1]
 
@@ -191,7 +195,7 @@ def render(fields: CertificateFields, fonts: Fonts | None = None) -> bytes:
         pdf.set_x(45)
         pdf.set_right_margin(45)
         size = pdf.fitted_size(fields.scope, (10.5, 9.5, 8.5, 7.5), foot - 3)
-        pdf.text_line(fields.scope, size, height=size * 0.48)
+        pdf.text_line(fields.scope, size, height=size * SCOPE_LEADING)
         pdf.set_right_margin(25)
     pdf.set_xy(25, foot)
     rows = (("Issued", day(fields.issued_at)), ("Expires", day(fields.expires_at)),
