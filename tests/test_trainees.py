@@ -10,6 +10,7 @@ import hashlib
 import json
 import re
 from datetime import timedelta
+from html import unescape
 
 import pytest
 from helpers import items, right_answer, statements, tokens, wrong_answer
@@ -75,7 +76,10 @@ def _take(user: User, exam_id: str, wrong: int = 0, finish: bool = True,
 
 
 def _text(response) -> str:
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.get_data(as_text=True)))
+    """The page's words as a reader sees them: tags dropped, entities (an apostrophe is
+    &#39;) decoded, runs of white space made one."""
+    words = unescape(re.sub(r"<[^>]+>", " ", response.get_data(as_text=True)))
+    return re.sub(r"\s+", " ", words)
 
 
 # --- Who sees whom ---------------------------------------------------------------------
