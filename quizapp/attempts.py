@@ -12,7 +12,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import lazyload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -25,6 +25,7 @@ from quizapp.models import (
     Accommodation,
     Attempt,
     AttemptItem,
+    AttemptTopicMark,
     Exam,
     Fact,
     Question,
@@ -574,10 +575,28 @@ def finish(attempt: Attempt, now: datetime) -> Attempt:
     attempt.score_percent = result.percent
     attempt.passed = result.passed
     attempt.fail_reasons = list(result.reasons)
+    record_topic_marks([attempt_id])
     if result.passed and rules.issues_certificate:
         certs.issue(attempt, finished_at)
     db.session.commit()
     return attempt
+
+
+def record_topic_marks(attempt_ids) -> None:
+    """(Re)write the per-topic sums of the given attempts' item marks (a list of ids or
+    a SELECT of them), from the marks as they now stand: called wherever marks are
+    set, in the same transaction, so the summary never disagrees with the items."""
+    db.session.flush()  # the marks just set are what the INSERT reads
+    db.session.execute(delete(AttemptTopicMark)
+                       .where(AttemptTopicMark.attempt_id.in_(attempt_ids)))
+    db.session.execute(insert(AttemptTopicMark).from_select(
+        ["attempt_id", "topic_id", "marks", "items"],
+        select(AttemptItem.attempt_id, Question.topic_id, func.sum(AttemptItem.mark),
+               func.count())
+        .join(QuestionVersion, QuestionVersion.id == AttemptItem.question_version_id)
+        .join(Question, Question.id == QuestionVersion.question_id)
+        .where(AttemptItem.attempt_id.in_(attempt_ids), AttemptItem.mark.is_not(None))
+        .group_by(AttemptItem.attempt_id, Question.topic_id)))
 
 
 def close_expired(now: datetime, grace: timedelta) -> int:

@@ -19,11 +19,9 @@ from quizapp.errors import ServiceError
 from quizapp.extensions import db
 from quizapp.models import (
     Attempt,
-    AttemptItem,
+    AttemptTopicMark,
     Certificate,
     Exam,
-    Question,
-    QuestionVersion,
     Topic,
     User,
 )
@@ -308,39 +306,42 @@ def _timeline(where, unit: str) -> list[Period]:
 
 
 def _mastery(where, trainees: int) -> Mastery:
-    """Mean mark per topic of the certification attempts' questions (through the
-    question version each attempt showed), across the report's trainees and for the
-    weakest of them one by one."""
-    items = (select().select_from(AttemptItem)
-             .join(Attempt, Attempt.id == AttemptItem.attempt_id)
+    """Mean mark per topic of the certification attempts' questions (each question
+    counted under its topic when the attempt was graded), across the report's trainees
+    and for the weakest of them one by one. It reads the per-topic sums kept for each
+    attempt (`AttemptTopicMark`), a few rows per attempt rather than every answer."""
+    marks = (select().select_from(AttemptTopicMark)
+             .join(Attempt, Attempt.id == AttemptTopicMark.attempt_id)
              .join(Exam, Exam.id == Attempt.exam_id)
-             .join(QuestionVersion, QuestionVersion.id == AttemptItem.question_version_id)
-             .join(Question, Question.id == QuestionVersion.question_id)
-             .where(*_certification(where), AttemptItem.mark.is_not(None)))
+             .where(*_certification(where)))
+    mean = func.sum(AttemptTopicMark.marks) / func.sum(AttemptTopicMark.items)
+    items = func.sum(AttemptTopicMark.items)
     topics, means, total, count_all = [], {}, 0.0, 0
-    for topic_id, name, _position, mean, count in db.session.execute(
-        items.add_columns(Topic.id, Topic.name, Topic.position, func.avg(AttemptItem.mark),
-                          func.count())
-        .join(Topic, Topic.id == Question.topic_id)
-        .group_by(Topic.id, Topic.name, Topic.position)
+    # Grouped by the summary's own column, then named: grouping by the topic table's
+    # columns made SQLite read every attempt once per topic.
+    by_topic = (marks.add_columns(AttemptTopicMark.topic_id, mean.label("mean"),
+                                  items.label("item_count"))
+                .group_by(AttemptTopicMark.topic_id).subquery())
+    for topic_id, name, topic_mean, count in db.session.execute(
+        select(Topic.id, Topic.name, by_topic.c.mean, by_topic.c.item_count)
+        .join(by_topic, by_topic.c.topic_id == Topic.id)
         .order_by(Topic.position, Topic.id)
     ):
         topics.append((topic_id, name))
-        means[topic_id] = _percent(mean)
-        total, count_all = total + float(mean) * count, count_all + count
-    weakest = (items.add_columns(Attempt.user_id).group_by(Attempt.user_id)
-               .order_by(func.avg(AttemptItem.mark), Attempt.user_id).limit(MASTERY_LIMIT))
+        means[topic_id] = _percent(topic_mean)
+        total, count_all = total + float(topic_mean) * count, count_all + count
+    weakest = (marks.add_columns(Attempt.user_id).group_by(Attempt.user_id)
+               .order_by(mean, Attempt.user_id).limit(MASTERY_LIMIT))
     cells: dict[int, dict] = {}
-    for user_id, name, topic_id, mean, count in db.session.execute(
-        items.add_columns(User.id, User.name, Question.topic_id, func.avg(AttemptItem.mark),
-                          func.count())
+    for user_id, name, topic_id, topic_mean, count in db.session.execute(
+        marks.add_columns(User.id, User.name, AttemptTopicMark.topic_id, mean, items)
         .join(User, User.id == Attempt.user_id)
         .where(Attempt.user_id.in_(weakest.scalar_subquery()))
-        .group_by(User.id, User.name, Question.topic_id)
+        .group_by(User.id, User.name, AttemptTopicMark.topic_id)
     ):
         row = cells.setdefault(user_id, {"name": name, "topics": {}, "sum": 0.0, "n": 0})
-        row["topics"][topic_id] = _percent(mean)
-        row["sum"] += float(mean) * count
+        row["topics"][topic_id] = _percent(topic_mean)
+        row["sum"] += float(topic_mean) * count
         row["n"] += count
     rows = sorted((TraineeMastery(user_id, row["name"], row["topics"],
                                   100 * row["sum"] / row["n"])

@@ -9,8 +9,14 @@ The matrix is read once, attempt by attempt, and what is kept does not grow with
 number of attempts: running co-moments for each question (Welford's update, which
 stays accurate where sums of squares would cancel), and counts of the distinct values
 of marks and totals (there are few: marks are 0, 1 or a fraction, totals are sums of
-them), from which the sorted pairing of discriminative efficiency, the median and the
-higher moments are exact.
+them), from which the variances, the sorted pairing of discriminative efficiency, the
+median and the higher moments are exact.
+
+A database need not send the matrix at all: `analyse_tally` takes the same counts
+grouped in SQL (a `Tally`: attempts by each question's mark and attempt total, and
+responses by the options chosen), and works the co-moments from them in two passes.
+Everything computed from counts (facility, SD, the exam's statistics) is then the
+same to the last bit either way; the correlations agree to rounding.
 
 With random forms an attempt sees only some of the bank's questions: a question's
 statistics are over the attempts that saw it, and its rest score R = T - x uses the
@@ -128,15 +134,17 @@ def random_guess_score(question: Question, partial_credit: bool = False) -> floa
 
 
 class _Moments:
-    """Running mean and co-moments of (x, R) pairs (Welford), and the distinct values
-    of each, for one question."""
+    """Mean and co-moments of one question's (x, R) pairs, and the distinct values of
+    each with their counts; added one pair at a time (`add`, Welford's update) or made
+    from counts (`of_counts`). The variances come from the counts either way, so the
+    two agree exactly on them."""
 
-    __slots__ = ("n", "mean_x", "mean_r", "sxx", "srr", "sxr", "xs", "rs", "chosen")
+    __slots__ = ("n", "mean_x", "mean_r", "sxr", "xs", "rs", "chosen")
 
     def __init__(self):
         self.n = 0
         self.mean_x = self.mean_r = 0.0
-        self.sxx = self.srr = self.sxr = 0.0
+        self.sxr = 0.0
         self.xs: Counter = Counter()
         self.rs: Counter = Counter()
         self.chosen: Counter = Counter()
@@ -145,14 +153,40 @@ class _Moments:
         self.n += 1
         dx = x - self.mean_x
         self.mean_x += dx / self.n
-        dr = rest - self.mean_r
-        self.mean_r += dr / self.n
-        self.sxx += dx * (x - self.mean_x)
-        self.srr += dr * (rest - self.mean_r)
+        self.mean_r += (rest - self.mean_r) / self.n
         self.sxr += dx * (rest - self.mean_r)
         self.xs[x] += 1
         self.rs[rest] += 1
         self.chosen.update(set(chosen))
+
+    @classmethod
+    def of_counts(cls, pairs: Mapping[tuple[float, float], int], chosen: Counter) -> _Moments:
+        """From the number of attempts with each (x, R), and of responses choosing each
+        option."""
+        m = cls()
+        for (x, rest), count in pairs.items():
+            m.xs[x] += count
+            m.rs[rest] += count
+        m.n = sum(m.xs.values())
+        m.mean_x, m.mean_r = _mean(m.xs, m.n), _mean(m.rs, m.n)
+        m.sxr = math.fsum(count * (x - m.mean_x) * (rest - m.mean_r)
+                          for (x, rest), count in pairs.items())
+        m.chosen = chosen
+        return m
+
+    @property
+    def facility(self) -> float:
+        # From the counts rather than the running mean, so 9 of 30 is exactly .30 and
+        # lands on the right side of a threshold.
+        return _mean(self.xs, self.n)
+
+    @property
+    def sxx(self) -> float:
+        return _comoment(self.xs, self.n)
+
+    @property
+    def srr(self) -> float:
+        return _comoment(self.rs, self.n)
 
     def max_comoment(self) -> float:
         """Σ(x - x̄)(R - R̄) with the sorted x paired with the sorted R: the largest
@@ -174,6 +208,34 @@ class _Moments:
         return math.fsum(total)
 
 
+def _mean(counts: Counter, n: int) -> float:
+    """The mean of a multiset given as value -> count."""
+    return math.fsum(value * count for value, count in counts.items()) / n
+
+
+def _comoment(counts: Counter, n: int) -> float:
+    """Σ(v - v̄)² over a multiset given as value -> count, in two passes."""
+    mean = _mean(counts, n)
+    return math.fsum(count * (value - mean) ** 2 for value, count in counts.items())
+
+
+@dataclass
+class Tally:
+    """A response matrix as counts, which SQL can group: attempts by their total and
+    form length, attempts by each question's mark and the attempt's total, and
+    responses by the options chosen."""
+
+    totals: Counter = field(default_factory=Counter)  # (total, length) -> attempts
+    marks: dict[str, Counter] = field(default_factory=dict)  # id -> (x, total) -> attempts
+    choices: dict[str, Counter] = field(default_factory=dict)  # id -> option -> responses
+
+    def add_choices(self, question_id: str, chosen: Collection[str], responses: int) -> None:
+        """`responses` responses to the question that chose the options `chosen`."""
+        counts = self.choices.setdefault(question_id, Counter())
+        for option in set(chosen):
+            counts[option] += responses
+
+
 def analyse(
     matrix: Iterable[Responses],
     questions: Mapping[str, Question],
@@ -193,24 +255,50 @@ def analyse(
         for question_id, mark in row.marks.items():
             per_item.setdefault(question_id, _Moments()).add(
                 mark, total - mark, row.choices.get(question_id, ()))
-    s = sum(percents.values())
+    return _analysis(percents, form_lengths, per_item, questions, partial_credit,
+                     min_responses)
+
+
+def analyse_tally(
+    tally: Tally,
+    questions: Mapping[str, Question],
+    partial_credit: bool = False,
+    min_responses: int = MIN_RESPONSES,
+) -> Analysis:
+    """Item and exam statistics of a response matrix given as counts."""
+    percents: Counter = Counter()
+    for (total, length), attempts in tally.totals.items():
+        percents[100 * total / length] += attempts
+    form_lengths = sum(length * attempts for (_, length), attempts in tally.totals.items())
+    per_item = {
+        qid: _Moments.of_counts(
+            Counter({(x, total - x): count for (x, total), count in marks.items()}),
+            tally.choices.get(qid, Counter()))
+        for qid, marks in tally.marks.items()
+    }
+    return _analysis(percents, form_lengths, per_item, questions, partial_credit,
+                     min_responses)
+
+
+def _analysis(percents: Counter, form_lengths: int, per_item: Mapping[str, _Moments],
+              questions: Mapping[str, Question], partial_credit: bool,
+              min_responses: int) -> Analysis:
     items = {
         qid: _item(qid, moments, questions.get(qid), partial_credit, min_responses)
         for qid, moments in per_item.items()
     }
-    return Analysis(_exam(percents, per_item, s, form_lengths), items)
+    return Analysis(_exam(percents, per_item, sum(percents.values()), form_lengths), items)
 
 
 def _item(question_id: str, m: _Moments, question: Question | None, partial_credit: bool,
           min_responses: int) -> ItemStats:
     n = m.n
-    # From the counts rather than the running mean, so 9 of 30 is exactly .30 and
-    # lands on the right side of a threshold.
-    facility = math.fsum(x * count for x, count in m.xs.items()) / n
-    sd = math.sqrt(m.sxx / (n - 1)) if n > 1 else None
+    facility = m.facility
+    sxx, srr = m.sxx, m.srr
+    sd = math.sqrt(sxx / (n - 1)) if n > 1 else None
     discrimination = efficiency = None
-    if n > 1 and m.sxx > 0 and m.srr > 0:
-        discrimination = 100 * m.sxr / math.sqrt(m.sxx * m.srr)
+    if n > 1 and sxx > 0 and srr > 0:
+        discrimination = 100 * m.sxr / math.sqrt(sxx * srr)
         # Cov and Cov_max share the 1/(s - 1), so their ratio is that of co-moments.
         # A negative covariance has no share of the maximum to speak of (it can
         # pass -100%): not available, as the guide has it; discrimination says it.

@@ -331,10 +331,15 @@ class Attempt(db.Model):
         ),
         # Reports filter finished attempts by exam and date.
         Index("ix_attempt_exam_state_finished", "exam_id", "state", "finished_at"),
+        # One trainee's attempts (at one exam, finished, newest first): eligibility, the
+        # trainees list's per-trainee figures, a trainee's record. Without it a lookup
+        # for one trainee at one exam took the exam's index and read every attempt.
+        Index("ix_attempt_user_exam_state_finished", "user_id", "exam_id", "state",
+              "finished_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
     exam_id: Mapped[str] = mapped_column(ForeignKey("exam.id"), index=True)
     state: Mapped[str] = mapped_column(String(20), default="in_progress")
     seed: Mapped[int] = mapped_column(BigInteger)
@@ -435,6 +440,17 @@ class AttemptItem(db.Model):
     @property
     def answered(self) -> bool:
         return bool(self.response)
+
+
+class AttemptTopicMark(db.Model):
+    """An attempt's marks summed per topic, written when the attempt is graded (and
+    again at a regrade) by `attempts.record_topic_marks`. The dashboard's mastery reads
+    these few rows per attempt instead of every answer with its question's topic."""
+
+    attempt_id: Mapped[int] = mapped_column(ForeignKey("attempt.id"), primary_key=True)
+    topic_id: Mapped[str] = mapped_column(ForeignKey("topic.id"), primary_key=True)
+    marks: Mapped[float]  # the sum of the topic's item marks (each 0 to 1)
+    items: Mapped[int]  # how many graded items of the topic the attempt had
 
 
 class AuditEvent(db.Model):

@@ -29,7 +29,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from quizapp import audit, certs, exam_rules
+from quizapp import attempts, audit, certs, exam_rules
 from quizapp.errors import ServiceError
 from quizapp.extensions import db
 from quizapp.models import (
@@ -318,9 +318,9 @@ def preview(question_id: str, version: int) -> Preview:
                _pending(corrected, [r for r in rows if r[0].question_version_id in matched])}
     cannot = {item.attempt_id: item for item, _ in rows
               if item.question_version_id in unmatched}
-    attempts = {}
+    loaded = {}
     if pending or cannot:
-        attempts = {a.id: a for a in db.session.scalars(
+        loaded = {a.id: a for a in db.session.scalars(
             select(Attempt).where(Attempt.id.in_(sorted(set(pending) | set(cannot))))
             .options(joinedload(Attempt.user), joinedload(Attempt.exam),
                      selectinload(Attempt.certificate), selectinload(Attempt.items))
@@ -329,7 +329,7 @@ def preview(question_id: str, version: int) -> Preview:
     earlier = _earlier_regrades(pending)
     new_key = _key(corrected)
     listed = []
-    for attempt in attempts.values():
+    for attempt in loaded.values():
         if attempt.id not in pending:
             continue
         result = _recompute(attempt, question_id, new_key, earlier)
@@ -343,7 +343,7 @@ def preview(question_id: str, version: int) -> Preview:
     ) if matched or unmatched else 0
     return Preview(
         question=corrected.question, corrected=corrected, rows=listed,
-        unmatched=[(a, cannot[a.id]) for a in attempts.values() if a.id in cannot],
+        unmatched=[(a, cannot[a.id]) for a in loaded.values() if a.id in cannot],
         in_progress=in_progress,
         applied=_applied([question_id]).get((question_id, version), []),
     )
@@ -449,6 +449,7 @@ def apply(question_id: str, version: int, manager: User, expected_ids, now: date
                 "outcome": row.outcome, "certificate": certificate_code, "reason": reason,
             },
         )
+    attempts.record_topic_marks(shown.attempt_ids)
     audit.record(
         manager, audit.subject("question", question_id), KIND,
         f"Regraded {len(shown.rows)} attempt(s) after the key correction in version"

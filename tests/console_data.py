@@ -27,6 +27,7 @@ from support import PASSWORD
 
 from quizapp import exam_rules
 from quizapp.accounts import create_user
+from quizapp.attempts import record_topic_marks
 from quizapp.extensions import db
 from quizapp.models import (
     Attempt,
@@ -146,6 +147,7 @@ def take(world: World, user: User, exam_id: str, finished: datetime, score: floa
     ]
     db.session.add(attempt)
     db.session.flush()
+    record_topic_marks([attempt.id])
     return attempt
 
 
@@ -183,6 +185,7 @@ def bulk_attempts(world: World, count: int, user: User | None = None,
                           "response": ["a"], "mark": float((n + position) % 2)})
     db.session.execute(insert(Attempt), attempts)
     db.session.execute(insert(AttemptItem), items)
+    record_topic_marks([row["id"] for row in attempts])
     db.session.commit()
     _fix_sequences()
 

@@ -20,6 +20,7 @@ from quizapp.accounts import create_user
 from quizapp.extensions import db
 from quizapp.models import (
     Attempt,
+    AttemptTopicMark,
     AuditEvent,
     Certificate,
     Exam,
@@ -522,3 +523,39 @@ def test_a_correction_no_attempt_needs_is_recorded_once(world, client, auth):
     after = _snapshot()
     client.post(f"/manager/regrades/{WRONG}/3", data={"attempts": ""})
     assert _snapshot() == after
+
+
+# --- The per-topic marks the dashboard reads ------------------------------------------
+
+
+def _kept_topic_marks() -> dict[tuple[int, str], tuple[float, int]]:
+    db.session.expire_all()
+    return {(row.attempt_id, row.topic_id): (row.marks, row.items)
+            for row in db.session.scalars(select(AttemptTopicMark))}
+
+
+def _items_topic_marks() -> dict[tuple[int, str], tuple[float, int]]:
+    """The same sums worked out here from every graded item."""
+    sums: dict[tuple[int, str], tuple[float, int]] = {}
+    for attempt in db.session.scalars(select(Attempt)):
+        for item in attempt.items:
+            if item.mark is not None:
+                key = (attempt.id, item.version.question.topic_id)
+                marks, count = sums.get(key, (0.0, 0))
+                sums[key] = (marks + item.mark, count + 1)
+    return sums
+
+
+def test_grading_and_regrading_keep_the_per_topic_marks_true(graded, client, auth):
+    before = _kept_topic_marks()
+    assert before and before == _items_topic_marks()
+    auth.login("manager")
+    page = client.get(f"/manager/regrades/{WRONG}/3").get_data(as_text=True)
+    assert client.post(f"/manager/regrades/{WRONG}/3",
+                       data={"attempts": _ids(page)}).status_code == 302
+    after = _kept_topic_marks()
+    assert after == _items_topic_marks()
+    changed = {attempt_id for (attempt_id, topic), value in after.items()
+               if before[attempt_id, topic] != value}
+    assert changed == {graded[n].id for n in ("now_passes", "now_fails", "still_passes",
+                                              "higher")}

@@ -15,7 +15,7 @@ from html import unescape
 import pytest
 from helpers import items, right_answer, statements, tokens, wrong_answer
 from markupsafe import escape
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 from support import PASSWORD
 
 from quizapp import attempts, audit, transcripts
@@ -175,13 +175,16 @@ def _trainee(name: str, cohort_id: int) -> User:
     return user
 
 
-def _failed_attempts(user: User, count: int) -> None:
+def _failed_attempts(user: User, count: int, after=None) -> None:
     exam = db.session.get(Exam, CERTIFICATION)
-    start = utcnow() - timedelta(days=30)
+    start = (after or utcnow() - timedelta(days=30)) + timedelta(days=1)
+    already = db.session.scalar(select(func.count()).select_from(Attempt)
+                                .where(Attempt.user_id == user.id))
     for n in range(count):
         db.session.add(Attempt(
             user_id=user.id, exam_id=CERTIFICATION, state="finished", seed=n,
-            rules_data=exam.rules_data, number=n + 1, started_at=start + timedelta(days=2 * n),
+            rules_data=exam.rules_data, number=already + n + 1,
+            started_at=start + timedelta(days=2 * n),
             finished_at=start + timedelta(days=2 * n, minutes=40), score_percent=50.0,
             passed=False, pass_mark_percent=80.0, pass_mark_method="fixed"))
 
@@ -206,6 +209,15 @@ def test_status_filters(world, client, auth):
                                  reason="Exam anxiety plan."))
     two = _trainee("Tim Two", north)
     _failed_attempts(two, 2)
+    # Three fails, then a pass (its certificate since lapsed), then one fail: attempts
+    # count from the last pass, so one of three is used.
+    recertifying = _trainee("Pat Passed", north)
+    _failed_attempts(recertifying, 3)
+    db.session.flush()
+    passed = db.session.scalars(select(Attempt).where(Attempt.user_id == recertifying.id)
+                                .order_by(Attempt.finished_at.desc())).first()
+    passed.passed, passed.score_percent = True, 90.0
+    _failed_attempts(recertifying, 1, after=passed.finished_at)
     db.session.commit()
 
     def names(status: str) -> list[str]:
@@ -215,7 +227,7 @@ def test_status_filters(world, client, auth):
         return [r.name for r in page.rows]
 
     everyone = ["Cora Certified", "Ed Extra", "Elsa Expired", "Ezra Expiring", "Lola Locked",
-                "Rory Revoked", "Tessa Trainee", "Tim Two"]
+                "Pat Passed", "Rory Revoked", "Tessa Trainee", "Tim Two"]
     assert names("") == everyone
     assert names("certified") == ["Cora Certified", "Ezra Expiring"]
     assert names("uncertified") == [n for n in everyone
