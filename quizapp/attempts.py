@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 import secrets
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -96,46 +97,115 @@ def exposure_counts(user_id: int) -> dict[str, int]:
     return dict(rows.all())
 
 
-def enemies() -> dict[str, frozenset[str]]:
-    """Which questions never share a form: those testing one fact, and declared pairs."""
-    fact_groups = db.session.scalars(select(Fact.question_ids)).all()
-    declared = {
-        qid: content.get("enemies", [])
-        for qid, content in db.session.execute(
-            select(QuestionVersion.question_id, QuestionVersion.content)
-            .join(Question, (QuestionVersion.question_id == Question.id)
-                  & (QuestionVersion.version == Question.current_version))
-            .where(Question.status == "published")
-        )
-        if content.get("enemies")
-    }
-    return exam_rules.enemy_map(fact_groups, declared)
+@dataclass(frozen=True)
+class _DrawFacts:
+    """What drawing needs from a question version's content."""
+
+    safety_critical: bool
+    option_ids: tuple[str, ...]
+    ordered: bool
+    risk: str | None
+    practice_only: bool
+    declared_enemies: tuple[str, ...]
 
 
-def published_pool(topics) -> list[exam_rules.PoolItem]:
-    """The latest version of every published question in the given topics."""
+# Per process, by (version id, content hash): a version's content never changes once
+# written, so each is decoded once rather than at every start (10,000 questions took
+# about a second to decode, twice). The hash keeps two databases apart (tests).
+_DRAW_FACTS: dict[tuple[int, str], _DrawFacts] = {}
+_DRAW_FACTS_LIMIT = 200_000
+
+
+def _draw_facts(content: dict) -> _DrawFacts:
+    return _DrawFacts(
+        safety_critical=content["safety_critical"],
+        option_ids=tuple(o["id"] for o in content["options"]),
+        ordered=content.get("ordered", False) or QUESTION_TYPES[content["type"]].keeps_order,
+        risk=content.get("risk"),
+        practice_only=content.get("practice_only", False),
+        declared_enemies=tuple(content.get("enemies", ())),
+    )
+
+
+def _published_versions() -> list[tuple[str, str, int, str, _DrawFacts]]:
+    """(question id, topic, version id, content hash, draw facts) of the latest version
+    of every published question, by question id. Two statements whatever is cached:
+    the contents not yet decoded are read in the second (none: it finds nothing)."""
     rows = db.session.execute(
-        select(Question.id, Question.topic_id, QuestionVersion.id, QuestionVersion.content)
+        select(Question.id, Question.topic_id, QuestionVersion.id, QuestionVersion.content_hash)
         .join(QuestionVersion, (QuestionVersion.question_id == Question.id)
               & (QuestionVersion.version == Question.current_version))
-        .where(Question.status == "published", Question.topic_id.in_(list(topics)))
+        .where(Question.status == "published")
         .order_by(Question.id)
-    )
-    enemy_of = enemies()
+    ).all()
+    missing = [version_id for _, _, version_id, digest in rows
+               if (version_id, digest) not in _DRAW_FACTS]
+    if len(_DRAW_FACTS) + len(missing) > _DRAW_FACTS_LIMIT:
+        _DRAW_FACTS.clear()
+    for version_id, digest, content in db.session.execute(
+        select(QuestionVersion.id, QuestionVersion.content_hash, QuestionVersion.content)
+        .where(QuestionVersion.id.in_(missing))
+    ):
+        _DRAW_FACTS[version_id, digest] = _draw_facts(content)
+    return [(question_id, topic_id, version_id, digest, _DRAW_FACTS[version_id, digest])
+            for question_id, topic_id, version_id, digest in rows]
+
+
+def _pool_items(published, fact_groups, topics) -> list[exam_rules.PoolItem]:
+    declared = {question_id: facts.declared_enemies
+                for question_id, _, _, _, facts in published if facts.declared_enemies}
+    # Which questions never share a form: those testing one fact, and declared pairs.
+    enemy_of = exam_rules.enemy_map(fact_groups, declared)
+    topics = set(topics)
     return [
         exam_rules.PoolItem(
             key=version_id,
             question_id=question_id,
             topic=topic_id,
-            safety_critical=content["safety_critical"],
-            option_ids=tuple(o["id"] for o in content["options"]),
-            ordered=content.get("ordered", False) or QUESTION_TYPES[content["type"]].keeps_order,
-            risk=content.get("risk"),
-            practice_only=content.get("practice_only", False),
+            safety_critical=facts.safety_critical,
+            option_ids=facts.option_ids,
+            ordered=facts.ordered,
+            risk=facts.risk,
+            practice_only=facts.practice_only,
             enemies=enemy_of.get(question_id, frozenset()),
         )
-        for question_id, topic_id, version_id, content in rows
+        for question_id, topic_id, version_id, _, facts in published
+        if topic_id in topics
     ]
+
+
+def published_pool(topics) -> list[exam_rules.PoolItem]:
+    """The latest version of every published question in the given topics."""
+    return _pool_items(_published_versions(),
+                       db.session.scalars(select(Fact.question_ids)).all(), topics)
+
+
+# Arranged pools per process, by everything they are made from (which questions and
+# versions are published, and the fact groups that make enemies): the same state of
+# the bank gives the same pool, and any change to it gives a new key. A few states are
+# kept, for the exams drawn at the same time.
+_POOLS: OrderedDict[tuple, exam_rules.DrawPool] = OrderedDict()
+_POOLS_KEPT = 8
+
+
+def drawing_pool(rules: exam_rules.ExamRules) -> exam_rules.DrawPool:
+    """What `rules` draws from, arranged for drawing (`exam_rules.DrawPool`), made
+    once per state of the bank: a start then reads which versions are published
+    rather than every question's content."""
+    published = _published_versions()
+    fact_groups = tuple(tuple(group) for group in
+                        db.session.scalars(select(Fact.question_ids)))
+    key = (rules.kind, tuple(sorted(rules.blueprint.topics)), fact_groups,
+           tuple(row[:4] for row in published))
+    pool = _POOLS.get(key)
+    if pool is None:
+        pool = exam_rules.pool_for(rules, _pool_items(published, fact_groups,
+                                                      rules.blueprint.topics))
+        _POOLS[key] = pool
+        while len(_POOLS) > _POOLS_KEPT:
+            _POOLS.popitem(last=False)
+    _POOLS.move_to_end(key)
+    return pool
 
 
 def open_attempt(user: User, exam: Exam) -> Attempt | None:
@@ -308,14 +378,13 @@ def _option_tokens(count: int) -> list[str]:
 
 
 def form_pass_mark(rules: exam_rules.ExamRules, form: list[exam_rules.FormItem],
-                   pool: list[exam_rules.PoolItem]) -> tuple[float, str]:
+                   pool: exam_rules.DrawPool) -> tuple[float, str]:
     """The pass mark a drawn form is held to and how it was set (see
     `exam_rules.form_pass_mark`); the ratings are read, in one grouped query, only
     when the exam uses them."""
     if rules.pass_mark_method != "angoff":
         return exam_rules.form_pass_mark(rules, ())
-    question_of = {item.key: item.question_id for item in pool}
-    ids = [question_of[item.key] for item in form]
+    ids = [pool.by_key[item.key].question_id for item in form]
     rated = angoff.summaries(ids)
     return exam_rules.form_pass_mark(rules, [rated.get(qid) for qid in ids])
 
@@ -332,7 +401,7 @@ def start(user: User, exam: Exam, now: datetime, grace: timedelta = timedelta(0)
     if not verdict.allowed:
         raise NotAllowed(verdict.reason, verdict.opens_at)
     rules = exam.rules
-    pool = exam_rules.pool_for(rules, published_pool(rules.blueprint.topics))
+    pool = drawing_pool(rules)
     practice = rules.kind == "practice"
     problems = exam_rules.blueprint_problems(rules, pool, practice_caps=practice)
     seed = secrets.randbits(63) if seed is None else seed

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import json
 import random
-from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from fractions import Fraction
@@ -274,6 +273,59 @@ class DrawError(ValueError):
     """The pool cannot give a form that meets the blueprint."""
 
 
+class DrawPool:
+    """A pool arranged once for drawing: in key order, by topic, the safety-critical
+    questions and their kinds of risk by topic, and by question id.
+
+    Arranging is one pass over the pool; drawing from an arranged pool costs about the
+    same for 100 questions or 10,000 (`attempts.drawing_pool` keeps one per state of
+    the bank). Iterating it gives the items in key order, so it serves wherever a
+    plain sequence of items does.
+    """
+
+    def __init__(self, items: Iterable[PoolItem]):
+        self.items = tuple(sorted(items, key=lambda i: i.key))
+        by_topic: dict[str, list[PoolItem]] = {}
+        by_question: dict[str, list[PoolItem]] = {}
+        for item in self.items:
+            by_topic.setdefault(item.topic, []).append(item)
+            by_question.setdefault(item.question_id, []).append(item)
+        self.by_topic = {topic: tuple(items) for topic, items in by_topic.items()}
+        self.by_question = by_question
+        self.by_key = {item.key: item for item in self.items}
+        self.safety_by_topic = {
+            topic: tuple(i for i in items if i.safety_critical)
+            for topic, items in by_topic.items()}
+        self.risks_by_topic = {
+            topic: frozenset(i.risk for i in items if i.risk)
+            for topic, items in self.safety_by_topic.items()}
+        self.practice_only = any(item.practice_only for item in self.items)
+        self._safety_in: dict[frozenset[str], tuple[PoolItem, ...]] = {}
+
+    def __iter__(self):
+        return iter(self.items)
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def topic(self, topic: str) -> tuple[PoolItem, ...]:
+        return self.by_topic.get(topic, ())
+
+    def safety_in(self, topics: Iterable[str]) -> tuple[PoolItem, ...]:
+        """The safety-critical questions of these topics, in key order (kept, as every
+        draw of one exam asks for the same topics)."""
+        wanted = frozenset(topics)
+        if wanted not in self._safety_in:
+            self._safety_in[wanted] = tuple(sorted(
+                (i for topic in wanted for i in self.safety_by_topic.get(topic, ())),
+                key=lambda i: i.key))
+        return self._safety_in[wanted]
+
+
+def arranged(pool: Sequence[PoolItem] | DrawPool) -> DrawPool:
+    return pool if isinstance(pool, DrawPool) else DrawPool(pool)
+
+
 def enemy_map(
     fact_groups: Iterable[Iterable[str]], declared: Mapping[str, Iterable[str]]
 ) -> dict[str, frozenset[str]]:
@@ -300,16 +352,17 @@ def enemy_map(
     return {qid: frozenset(found) for qid, found in enemies.items()}
 
 
-def pool_for(rules: ExamRules, pool: Sequence[PoolItem]) -> list[PoolItem]:
+def pool_for(rules: ExamRules, pool: Sequence[PoolItem] | DrawPool) -> DrawPool:
     """The part of the pool an exam may draw from: certification never draws the
     practice-only questions (true/false, "which article said ...")."""
-    if rules.kind == "certification":
-        return [item for item in pool if not item.practice_only]
-    return list(pool)
+    pool = arranged(pool)
+    if rules.kind == "certification" and pool.practice_only:
+        return DrawPool(item for item in pool if not item.practice_only)
+    return pool
 
 
 def blueprint_problems(
-    rules: ExamRules, pool: Sequence[PoolItem], practice_caps: bool = False
+    rules: ExamRules, pool: Sequence[PoolItem] | DrawPool, practice_caps: bool = False
 ) -> list[str]:
     """Say why the pool cannot fill the blueprint; an empty list means it can.
 
@@ -319,19 +372,17 @@ def blueprint_problems(
     pool = pool_for(rules, pool)
     blueprint = rules.blueprint
     problems = []
-    by_topic = Counter(item.topic for item in pool)
     reachable_safety = 0
     reachable_risks: set[str] = set()
     for topic, wanted in blueprint.topics.items():
-        have = by_topic[topic]
+        have = len(pool.topic(topic))
         if have == 0 or (have < wanted and not practice_caps):
             problems.append(
                 f"exam '{rules.id}' needs {wanted} question(s) on topic '{topic}'"
                 f" but the bank has {have} published"
             )
-        safety_here = [i for i in pool if i.topic == topic and i.safety_critical]
-        reachable_safety += min(wanted, len(safety_here))
-        reachable_risks |= {i.risk for i in safety_here if i.risk}
+        reachable_safety += min(wanted, len(pool.safety_by_topic.get(topic, ())))
+        reachable_risks |= pool.risks_by_topic.get(topic, frozenset())
     if reachable_safety < blueprint.min_safety_critical:
         problems.append(
             f"exam '{rules.id}' needs {blueprint.min_safety_critical}"
@@ -357,7 +408,7 @@ DRAW_TRIES = 50
 
 def draw_form(
     blueprint: Blueprint,
-    pool: Sequence[PoolItem],
+    pool: Sequence[PoolItem] | DrawPool,
     rng: random.Random,
     exposure: Mapping[str, int] | None = None,
     fill: bool = True,
@@ -374,6 +425,7 @@ def draw_form(
     instead.
     """
     exposure = exposure or {}
+    pool = arranged(pool)
     for _ in range(DRAW_TRIES):
         chosen = _draw_once(blueprint, pool, rng, exposure)
         if not fill or _meets(blueprint, pool, chosen):
@@ -394,23 +446,57 @@ def draw_form(
     return form
 
 
+class _Replayable:
+    """A lazy sequence that can be walked again from the start: what it has produced
+    so far is kept, and the rest is produced only when asked for."""
+
+    def __init__(self, produce: Iterator[PoolItem]):
+        self._produce, self._made = produce, []
+
+    def __iter__(self) -> Iterator[PoolItem]:
+        yield from self._made
+        for item in self._produce:
+            self._made.append(item)
+            yield item
+
+
+def _least_seen_first(items: Sequence[PoolItem], seen: list[PoolItem],
+                      rng: random.Random, exposure: Mapping[str, int]) -> Iterator[PoolItem]:
+    """`items` (in key order) with those never seen in a random order first, then
+    `seen` (the ones among them the trainee has seen) from least to most seen, ties in a
+    random order. Lazy: a Fisher-Yates shuffle done one step per item taken, with the
+    swaps kept in a dict, so taking a few of 10,000 costs a few steps."""
+    swapped: dict[int, int] = {}
+    for last in range(len(items) - 1, -1, -1):
+        pick = rng.randint(0, last)
+        index = swapped.get(pick, pick)
+        swapped[pick] = swapped.get(last, last)
+        if not exposure.get(items[index].question_id):
+            yield items[index]
+    seen = sorted(seen, key=lambda i: i.key)
+    rng.shuffle(seen)
+    # A stable sort keeps the shuffled order among equally seen questions.
+    seen.sort(key=lambda i: exposure[i.question_id])
+    yield from seen
+
+
 def _draw_once(
-    blueprint: Blueprint, pool: Sequence[PoolItem], rng: random.Random,
+    blueprint: Blueprint, pool: DrawPool, rng: random.Random,
     exposure: Mapping[str, int],
 ) -> dict[str, list[PoolItem]]:
-    def least_seen_first(items: list[PoolItem]) -> list[PoolItem]:
-        items = sorted(items, key=lambda i: i.key)
-        rng.shuffle(items)
-        # A stable sort keeps the shuffled order among equally seen questions.
-        items.sort(key=lambda i: exposure.get(i.question_id, 0))
-        return items
+    topics = sorted(blueprint.topics)
+    # What this trainee has seen, found through their history rather than the pool.
+    seen = [item for question_id, times in exposure.items() if times
+            for item in pool.by_question.get(question_id, ()) if item.topic in blueprint.topics]
 
-    candidates = {
-        topic: least_seen_first([i for i in pool if i.topic == topic])
-        for topic in sorted(blueprint.topics)
-    }
-    capacity = {topic: blueprint.topics[topic] for topic in candidates}
-    chosen: dict[str, list[PoolItem]] = {topic: [] for topic in candidates}
+    def ordered(items: Sequence[PoolItem], belongs) -> _Replayable:
+        return _Replayable(_least_seen_first(items, [i for i in seen if belongs(i)], rng,
+                                             exposure))
+
+    candidates = {topic: ordered(pool.topic(topic), lambda i, t=topic: i.topic == t)
+                  for topic in topics}
+    capacity = {topic: blueprint.topics[topic] for topic in topics}
+    chosen: dict[str, list[PoolItem]] = {topic: [] for topic in topics}
     blocked: set[str] = set()
 
     def place(item: PoolItem) -> bool:
@@ -421,8 +507,7 @@ def _draw_once(
         blocked.update(item.enemies)
         return True
 
-    safety = least_seen_first([i for items in candidates.values() for i in items
-                               if i.safety_critical])
+    safety = ordered(pool.safety_in(topics), lambda i: i.safety_critical)
     risks: set[str] = set()
     for item in safety:
         if len(risks) >= blueprint.min_risk_categories:
@@ -435,14 +520,16 @@ def _draw_once(
             break
         if place(item):
             placed_safety += 1
-    for items in candidates.values():
+    for topic, items in candidates.items():
         for item in items:
+            if len(chosen[topic]) >= capacity[topic]:
+                break
             place(item)
     return chosen
 
 
-def _meets(blueprint: Blueprint, pool: Sequence[PoolItem], chosen) -> bool:
-    available = Counter(item.topic for item in pool)
+def _meets(blueprint: Blueprint, pool: DrawPool, chosen) -> bool:
+    available = {topic: len(pool.topic(topic)) for topic in blueprint.topics}
     safety = [i for items in chosen.values() for i in items if i.safety_critical]
     return (
         all(len(chosen[t]) == min(n, available[t]) for t, n in blueprint.topics.items())

@@ -18,6 +18,7 @@ from helpers import (
     items,
     right_answer,
     start,
+    statements,
     submit,
     tokens,
     wrong_answer,
@@ -27,7 +28,7 @@ from sqlalchemy import func, select
 from quizapp import attempts as attempt_rules
 from quizapp import exam_rules
 from quizapp.extensions import db
-from quizapp.models import Certificate, Exam
+from quizapp.models import Certificate, Exam, Fact, Question, QuestionVersion
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -463,3 +464,43 @@ def test_an_edited_question_keeps_the_old_wording_in_old_attempts(trainee, shipp
     html = trainee.get(f"/trainee/attempts/{attempt_id}/questions/1").get_data(as_text=True)
     assert "(Reworded.)" not in html
     assert items(attempt_id)[0].version.version == 1
+
+
+def test_the_pool_decodes_a_version_once_and_knows_it_by_its_hash(bank_loaded):
+    """Drawing reads what it needs of each version's content once per process; a row
+    with another hash (another database, or content written anew) is read again."""
+    topics = list(db.session.get(Exam, "certification").rules.blueprint.topics)
+    attempt_rules._DRAW_FACTS.clear()
+    with statements() as cold:
+        first = attempt_rules.published_pool(topics)
+    with statements() as warm:
+        assert attempt_rules.published_pool(topics) == first
+    assert len(cold) == len(warm)
+    item = first[0]
+    version = db.session.get(QuestionVersion, item.key)
+    version.content = {**version.content, "safety_critical": not item.safety_critical}
+    version.content_hash = "0" * 64
+    db.session.commit()
+    again = {i.key: i for i in attempt_rules.published_pool(topics)}
+    assert again[item.key].safety_critical is (not item.safety_critical)
+
+
+def test_the_arranged_pool_is_kept_for_one_state_of_the_bank_only(bank_loaded):
+    """A start reuses the pool arranged for the bank as it stands; retiring a question,
+    publishing a new version or regrouping facts gives a new one."""
+    rules = db.session.get(Exam, "certification").rules
+    first = attempt_rules.drawing_pool(rules)
+    assert attempt_rules.drawing_pool(rules) is first
+    gone = first.items[0].question_id
+    db.session.get(Question, gone).status = "retired"
+    db.session.commit()
+    after = attempt_rules.drawing_pool(rules)
+    assert after is not first and gone not in after.by_question
+    assert len(after) == len(first) - 1
+    fact = db.session.scalars(select(Fact)).first()
+    pair = [i.question_id for i in after.items[:2]]
+    fact.question_ids = pair
+    db.session.commit()
+    regrouped = attempt_rules.drawing_pool(rules)
+    assert regrouped is not after
+    assert pair[1] in regrouped.by_question[pair[0]][0].enemies

@@ -352,3 +352,35 @@ def test_require_remediation_round_trips_through_the_stored_rules():
     with pytest.raises(exam_rules.ExamRulesError, match="unknown blueprint setting"):
         exam_rules.parse_exam({"id": "c", "title": "C", "blueprint": {"topics": {"alpha": 1},
                                                                 "min_risks": 2}}, ["alpha"])
+
+
+class CountingRandom(random.Random):
+    """A Random that counts the draws made from it: the work a draw does, untimed."""
+
+    calls = 0
+
+    def randint(self, a, b):
+        self.calls += 1
+        return super().randint(a, b)
+
+    def shuffle(self, x):
+        self.calls += len(x)
+        return super().shuffle(x)
+
+
+def test_a_draw_from_an_arranged_pool_does_not_grow_with_the_pool():
+    """Drawing looks at about as many questions from 10,000 as from 100: it shuffles
+    lazily, only as far as it takes questions (issue 12's target for the bank's
+    growth). What the trainee has seen is found through their history."""
+    work = {}
+    for per_topic in (40, 4000):
+        pool = exam_rules.DrawPool(make_pool({"alpha": per_topic, "beta": per_topic,
+                                              "gamma": per_topic}))
+        seen = {f"alpha-{n}": 1 for n in range(5)}
+        rng = CountingRandom(7)
+        form = exam_rules.draw_form(BLUEPRINT, pool, rng, seen)
+        assert len(form) == BLUEPRINT.size
+        assert not {f"alpha-{n}" for n in range(5)} & {pool.by_key[f.key].question_id
+                                                      for f in form}
+        work[per_topic] = rng.calls
+    assert work[4000] < 1.5 * work[40]
