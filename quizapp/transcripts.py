@@ -256,23 +256,22 @@ def _locked_out(valid) -> ColumnElement[bool]:
 
 
 def _cohort_names(viewer: User, user_ids: list[int]) -> dict[int, tuple[str, ...]]:
-    """The cohorts each trainee belongs to, among those the viewer sees."""
+    """The cohorts each trainee belongs to, among those the viewer sees (asked even
+    for no trainees, so the page's statements do not depend on who is listed)."""
     names: dict[int, list[str]] = {}
-    if user_ids:
-        for user_id, name in db.session.execute(
-            select(CohortMember.user_id, Cohort.name)
-            .join(Cohort, Cohort.id == CohortMember.cohort_id)
-            .where(CohortMember.user_id.in_(user_ids), _visible_cohorts(viewer))
-            .order_by(Cohort.name)
-        ):
-            names.setdefault(user_id, []).append(name)
+    for user_id, name in db.session.execute(
+        select(CohortMember.user_id, Cohort.name)
+        .join(Cohort, Cohort.id == CohortMember.cohort_id)
+        .where(CohortMember.user_id.in_(user_ids), _visible_cohorts(viewer))
+        .order_by(Cohort.name)
+    ):
+        names.setdefault(user_id, []).append(name)
     return {user_id: tuple(found) for user_id, found in names.items()}
 
 
 def _latest_results(attempt_ids: list[int]) -> dict[int, CertificationResult]:
-    """The certification results the listed rows point to, read in one query."""
-    if not attempt_ids:
-        return {}
+    """The certification results the listed rows point to, read in one query (even
+    for none, so the page's statements do not depend on who is listed)."""
     return {row.attempt_id: CertificationResult(*row) for row in db.session.execute(
         select(Attempt.id.label("attempt_id"), Exam.title, Attempt.score_percent,
                Attempt.passed, Attempt.finished_at)

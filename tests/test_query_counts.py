@@ -15,15 +15,18 @@ import pytest
 from helpers import answer_all, items, start, statements, submit
 from sqlalchemy import func, insert, select
 
+from quizapp import study
 from quizapp.extensions import db
 from quizapp.models import (
     Attempt,
     AttemptItem,
     Certificate,
     Exam,
+    Fact,
     NameCorrection,
     Question,
     QuestionVersion,
+    Topic,
     User,
     UserRole,
     UserSession,
@@ -247,3 +250,16 @@ def test_starting_an_attempt_writes_its_items_in_one_statement(bank_loaded, user
     inserts = [s for s in seen if s.lstrip().upper().startswith("INSERT INTO ATTEMPT_ITEM")]
     assert len(inserts) == 1
     assert len(items(start(client))) == 30  # resumed: the same attempt, all its items
+
+
+def test_study_notes_take_one_statement_with_or_without_facts(bank_loaded):
+    """A result page's "notes to open" are asked for even when the missed questions
+    link no fact, so a page's statements do not depend on what was drawn."""
+    fact_ids = list(db.session.scalars(select(Fact.id).limit(3)))
+    assert fact_ids
+    topics = db.session.scalars(select(Topic).order_by(Topic.position)).all()
+    with statements() as none:
+        assert study.notes_by_topic([], topics) == []
+    with statements() as some:
+        assert study.notes_by_topic(fact_ids, topics)
+    assert len(none) == len(some) == 1
