@@ -248,7 +248,10 @@ def own_attempt(user: User, attempt_id: int, now: datetime, grace: timedelta) ->
     if attempt is None or attempt.user_id != user.id:
         return None
     close_if_expired(attempt, now, grace)
-    check_exam_lock(user, now, grace, allowed=attempt)
+    # An open certification attempt is the lock itself (`start` refuses a second one
+    # while it is open), so only other attempts need to look for one.
+    if not (attempt.state == "in_progress" and attempt.rules.kind == "certification"):
+        check_exam_lock(user, now, grace, allowed=attempt)
     return attempt
 
 
