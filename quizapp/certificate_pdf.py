@@ -7,9 +7,7 @@ file identifier is a hash of the content), so a certificate can be fingerprinted
 
 from __future__ import annotations
 
-import copy
 import io
-import pickle
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,10 +16,8 @@ from pathlib import Path
 
 import segno
 from fontTools.ttLib import TTFont
-from fontTools.ttLib.sfnt import SFNTReader
 from fpdf import FPDF
 from fpdf.enums import MethodReturnValue
-from fpdf.fonts import SubsetMap, TTFFont
 
 PAGE_SIZES = ("A4", "Letter")
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
@@ -116,70 +112,6 @@ def printable_text(text: str, font_path: str | None) -> tuple[str, bool]:
 
 # Line height of the scope, in mm per point of font size.
 SCOPE_LEADING = 0.48
-BODY = "Body"  # the family the TTF fonts are added as
-
-
-@dataclass(frozen=True)
-class _ParsedFont:
-    font: TTFFont  # fpdf2's font as `add_font` made it; a pattern, never printed
-    ttfont: bytes  # its fontTools font as that left it, pickled
-
-
-def _parsed_font(path: str, style: str) -> _ParsedFont | None:
-    """A TTF as fpdf2 reads it, read once per process (again if the file changes):
-    the glyph table, widths and character map are a quarter of the time a certificate
-    takes. None for a colour font, which fpdf2 draws with objects of its own."""
-    stat = Path(path).stat()
-    return _parse_font(path, style, stat.st_mtime_ns, stat.st_size)
-
-
-@cache
-def _parse_font(path: str, style: str, _mtime_ns: int, _size: int) -> _ParsedFont | None:
-    pdf = FPDF()
-    pdf.add_font(BODY, style, path)
-    font = next(iter(pdf.fonts.values()))
-    if font.color_font is not None:
-        font.close()
-        return None
-    # The pickle holds the tables read so far; each copy reads the others from the file
-    # when the subsetting asks for them, as fpdf2's own font object does.
-    reader, font.ttfont.reader = font.ttfont.reader, None
-    try:
-        state = pickle.dumps(font.ttfont, protocol=pickle.HIGHEST_PROTOCOL)
-    finally:
-        font.ttfont.reader = reader
-        font.close()
-    return _ParsedFont(font, state)
-
-
-def _add_font(pdf: FPDF, style: str, path: str) -> None:
-    """`pdf.add_font(BODY, style, path)`, from the parsed font when there is one.
-
-    fpdf2 subsets a font in place when it writes the PDF, so each document gets its own
-    copy of everything that changes: the fontTools font, the widths and glyph maps,
-    the subset and the font descriptor. The bytes are the same as from `add_font`
-    (tests/test_certificates_pdf.py compares the two)."""
-    parsed = _parsed_font(path, style)
-    if parsed is None:
-        pdf.add_font(BODY, style, path)
-        return
-    pattern = parsed.font
-    font = copy.copy(pattern)
-    font.i = len(pdf.fonts) + 1
-    font.ttfont = pickle.loads(parsed.ttfont)
-    # The font owns the file from here; fpdf2 closes it once the PDF is written.
-    font.ttfont.reader = SFNTReader(open(pattern.ttffile, "rb"),  # noqa: SIM115
-                                    fontNumber=pattern.collection_font_number)
-    font.cw = copy.copy(pattern.cw)
-    font.glyph_ids = dict(pattern.glyph_ids)
-    font.missing_glyphs = []
-    font.biggest_size_pt = 0
-    font._hbfont = None
-    font.desc = copy.copy(pattern.desc)
-    font.subset = SubsetMap(font)
-    pdf.fonts[pattern.fontkey] = font
-    if font.is_cff and font.is_cid_keyed:
-        pdf._set_min_pdf_version("1.6")
 
 
 class _Document(FPDF):
@@ -189,9 +121,9 @@ class _Document(FPDF):
         super().__init__(orientation="landscape", unit="mm", format=fields.page_size.lower())
         self.font_files = fonts
         if fonts.regular:
-            _add_font(self, "", fonts.regular)
-            _add_font(self, "B", fonts.bold)
-            self.body_font = BODY
+            self.add_font("Body", "", fonts.regular)
+            self.add_font("Body", "B", fonts.bold)
+            self.body_font = "Body"
         else:
             self.body_font = "Helvetica"
         self.set_auto_page_break(False)
