@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, text
+from sqlalchemy.orm.attributes import set_committed_value
 
 from quizapp import accounts, attempts, study
 from quizapp.extensions import db
@@ -141,9 +142,11 @@ def _sit(user: User, exam: Exam, ability: float, began: datetime,
     attempt = attempts.start(user, exam, began, seed=rng.getrandbits(63))
     moment = began
     for item in attempt.items:
-        attempts.mark_shown(attempt, item.position, moment)
-        # mark_shown writes with an UPDATE the session does not see: read it back.
-        db.session.expire(item, ["shown_at"])
+        # The moment the page showed the question. The page stores it (`mark_shown`),
+        # and the save counts the time from the item as loaded, then stores its own
+        # moment in its place; giving the item the moment directly stores the same rows
+        # without an UPDATE and a commit for each of thousands of questions.
+        set_committed_value(item, "shown_at", moment)
         moment += timedelta(seconds=rng.randint(20, 80))
         token_of = dict(zip(item.option_order, item.option_tokens, strict=True))
         choice = _choice(item.version.question_id, item.version.content, ability, rng)
