@@ -6,17 +6,19 @@ formulas are the Moodle statistics report's, as ../shared/guides/psychometrics.m
 writes them; sample statistics divide by s - 1.
 
 The matrix is read once, attempt by attempt, and what is kept does not grow with the
-number of attempts: running co-moments for each question (Welford's update, which
-stays accurate where sums of squares would cancel), and counts of the distinct values
-of marks and totals (there are few: marks are 0, 1 or a fraction, totals are sums of
-them), from which the variances, the sorted pairing of discriminative efficiency, the
-median and the higher moments are exact.
+number of attempts: the running means and co-moment of (x, R) for each question
+(Welford's update, which stays accurate where sums of products would cancel), and
+counts of the distinct values of marks and totals (there are few: marks are 0, 1 or
+a fraction, totals are sums of them), from which the variances (in two passes), the
+sorted pairing of discriminative efficiency, the median and the higher moments are
+exact.
 
 A database need not send the matrix at all: `analyse_tally` takes the same counts
-grouped in SQL (a `Tally`: attempts by each question's mark and attempt total, and
-responses by the options chosen), and works the co-moments from them in two passes.
-Everything computed from counts (facility, SD, the exam's statistics) is then the
-same to the last bit either way; the correlations agree to rounding.
+grouped in SQL (a `Tally`: attempts by total and form length, by each question's mark
+and the attempt's total, and responses by the options chosen), with the co-moment of
+(x, R) worked from them in two passes. Given the same totals, everything computed
+from counts (facility, SD, the exam's statistics) is the same to the last bit either
+way; the correlations agree to rounding.
 
 With random forms an attempt sees only some of the bank's questions: a question's
 statistics are over the attempts that saw it, and its rest score R = T - x uses the
@@ -25,8 +27,9 @@ attempt's own total T.
 
 from __future__ import annotations
 
+import functools
 import math
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from itertools import combinations
@@ -113,6 +116,10 @@ class Analysis:
     items: dict[str, ItemStats]  # in the order questions were first seen
 
 
+# Questions of a bank mostly share their option ids (a, b, c...) and numbers of keys, and
+# scoring every subset of a multiple-response question's options is otherwise the
+# costliest step of analysing an exam of thousands of questions.
+@functools.lru_cache(maxsize=4096)
 def random_guess_score(question: Question, partial_credit: bool = False) -> float | None:
     """The expected mark of someone who guesses at random, under the type's own
     scoring rule: one option picked at random for a one-answer type (1/k, and 1/2 for
@@ -139,8 +146,6 @@ class _Moments:
     from counts (`of_counts`). The variances come from the counts either way, so the
     two agree exactly on them."""
 
-    __slots__ = ("n", "mean_x", "mean_r", "sxr", "xs", "rs", "chosen")
-
     def __init__(self):
         self.n = 0
         self.mean_x = self.mean_r = 0.0
@@ -160,31 +165,33 @@ class _Moments:
         self.chosen.update(set(chosen))
 
     @classmethod
-    def of_counts(cls, pairs: Mapping[tuple[float, float], int], chosen: Counter) -> _Moments:
-        """From the number of attempts with each (x, R), and of responses choosing each
-        option."""
+    def of_counts(cls, marks: Mapping[tuple[float, float], int], chosen: Counter) -> _Moments:
+        """From the number of attempts with each mark x and attempt total T (so R is
+        T - x), and of responses choosing each option."""
         m = cls()
-        for (x, rest), count in pairs.items():
+        pairs = [(x, total - x, count) for (x, total), count in marks.items()]
+        for x, rest, count in pairs:
             m.xs[x] += count
             m.rs[rest] += count
         m.n = sum(m.xs.values())
         m.mean_x, m.mean_r = _mean(m.xs, m.n), _mean(m.rs, m.n)
         m.sxr = math.fsum(count * (x - m.mean_x) * (rest - m.mean_r)
-                          for (x, rest), count in pairs.items())
+                          for x, rest, count in pairs)
         m.chosen = chosen
         return m
 
-    @property
+    # Read once all pairs are in.
+    @functools.cached_property
     def facility(self) -> float:
         # From the counts rather than the running mean, so 9 of 30 is exactly .30 and
         # lands on the right side of a threshold.
         return _mean(self.xs, self.n)
 
-    @property
+    @functools.cached_property
     def sxx(self) -> float:
         return _comoment(self.xs, self.n)
 
-    @property
+    @functools.cached_property
     def srr(self) -> float:
         return _comoment(self.rs, self.n)
 
@@ -226,12 +233,14 @@ class Tally:
     responses by the options chosen."""
 
     totals: Counter = field(default_factory=Counter)  # (total, length) -> attempts
-    marks: dict[str, Counter] = field(default_factory=dict)  # id -> (x, total) -> attempts
-    choices: dict[str, Counter] = field(default_factory=dict)  # id -> option -> responses
+    # question id -> (x, total) -> attempts
+    marks: defaultdict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
+    # question id -> option id -> responses
+    choices: defaultdict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
 
     def add_choices(self, question_id: str, chosen: Collection[str], responses: int) -> None:
         """`responses` responses to the question that chose the options `chosen`."""
-        counts = self.choices.setdefault(question_id, Counter())
+        counts = self.choices[question_id]
         for option in set(chosen):
             counts[option] += responses
 
@@ -244,19 +253,16 @@ def analyse(
 ) -> Analysis:
     """Item and exam statistics of a response matrix, read in one pass."""
     per_item: dict[str, _Moments] = {}
-    percents: Counter = Counter()  # attempt score in percent -> attempts
-    form_lengths = 0
+    totals: Counter = Counter()  # (total, form length) -> attempts
     for row in matrix:
         if not row.marks:
             continue
         total = math.fsum(row.marks.values())
-        percents[100 * total / len(row.marks)] += 1
-        form_lengths += len(row.marks)
+        totals[total, len(row.marks)] += 1
         for question_id, mark in row.marks.items():
             per_item.setdefault(question_id, _Moments()).add(
                 mark, total - mark, row.choices.get(question_id, ()))
-    return _analysis(percents, form_lengths, per_item, questions, partial_credit,
-                     min_responses)
+    return _analysis(totals, per_item, questions, partial_credit, min_responses)
 
 
 def analyse_tally(
@@ -266,23 +272,18 @@ def analyse_tally(
     min_responses: int = MIN_RESPONSES,
 ) -> Analysis:
     """Item and exam statistics of a response matrix given as counts."""
-    percents: Counter = Counter()
-    for (total, length), attempts in tally.totals.items():
-        percents[100 * total / length] += attempts
-    form_lengths = sum(length * attempts for (_, length), attempts in tally.totals.items())
-    per_item = {
-        qid: _Moments.of_counts(
-            Counter({(x, total - x): count for (x, total), count in marks.items()}),
-            tally.choices.get(qid, Counter()))
-        for qid, marks in tally.marks.items()
-    }
-    return _analysis(percents, form_lengths, per_item, questions, partial_credit,
-                     min_responses)
+    per_item = {qid: _Moments.of_counts(marks, tally.choices.get(qid, Counter()))
+                for qid, marks in tally.marks.items()}
+    return _analysis(tally.totals, per_item, questions, partial_credit, min_responses)
 
 
-def _analysis(percents: Counter, form_lengths: int, per_item: Mapping[str, _Moments],
+def _analysis(totals: Counter, per_item: Mapping[str, _Moments],
               questions: Mapping[str, Question], partial_credit: bool,
               min_responses: int) -> Analysis:
+    percents: Counter = Counter()  # attempt score in percent -> attempts
+    for (total, length), attempts in totals.items():
+        percents[100 * total / length] += attempts
+    form_lengths = sum(length * attempts for (_, length), attempts in totals.items())
     items = {
         qid: _item(qid, moments, questions.get(qid), partial_credit, min_responses)
         for qid, moments in per_item.items()
@@ -294,11 +295,10 @@ def _item(question_id: str, m: _Moments, question: Question | None, partial_cred
           min_responses: int) -> ItemStats:
     n = m.n
     facility = m.facility
-    sxx, srr = m.sxx, m.srr
-    sd = math.sqrt(sxx / (n - 1)) if n > 1 else None
+    sd = math.sqrt(m.sxx / (n - 1)) if n > 1 else None
     discrimination = efficiency = None
-    if n > 1 and sxx > 0 and srr > 0:
-        discrimination = 100 * m.sxr / math.sqrt(sxx * srr)
+    if n > 1 and m.sxx > 0 and m.srr > 0:
+        discrimination = 100 * m.sxr / math.sqrt(m.sxx * m.srr)
         # Cov and Cov_max share the 1/(s - 1), so their ratio is that of co-moments.
         # A negative covariance has no share of the maximum to speak of (it can
         # pass -100%): not available, as the guide has it; discrimination says it.

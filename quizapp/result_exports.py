@@ -20,18 +20,19 @@ from quizapp.dashboard import check_filter, finished_attempts
 from quizapp.extensions import db
 from quizapp.models import (
     Attempt,
-    AttemptItem,
+    AttemptTopicMark,
     Certificate,
     Cohort,
     CohortMember,
     Exam,
-    Question,
-    QuestionVersion,
     Topic,
     User,
 )
 
 BATCH = 500
+# What `Certificate.status` reads.
+_STATUS_COLUMNS = (Certificate.revoked_at, Certificate.suspended_at, Certificate.superseded_at,
+                   Certificate.expires_at, Certificate.renew_from)
 
 
 def _when(moment: datetime | None) -> str:
@@ -61,42 +62,38 @@ def attempts(viewer: User, report: ReportFilter) -> tuple[list[str], Iterator[li
     topics = db.session.execute(select(Topic.id, Topic.name)
                                 .order_by(Topic.position, Topic.id)).all()
     cohorts = _cohort_names(viewer, report)
-    where = finished_attempts(viewer, report)
-    by_topic = (select(AttemptItem.attempt_id, Question.topic_id,
-                       func.avg(AttemptItem.mark).label("mean"))
-                .join(Attempt, Attempt.id == AttemptItem.attempt_id)
-                .join(QuestionVersion, QuestionVersion.id == AttemptItem.question_version_id)
-                .join(Question, Question.id == QuestionVersion.question_id)
-                .where(*where, AttemptItem.mark.is_not(None))
-                .group_by(AttemptItem.attempt_id, Question.topic_id)
-                .subquery())
+    # Each topic's mean mark from the sums kept at grading (`AttemptTopicMark`): a
+    # lookup by primary key per attempt and topic, where grouping the items by topic
+    # read every answer with its question (3,000,000 rows at 100,000 attempts).
+    topic_means = [
+        select(AttemptTopicMark.marks / AttemptTopicMark.items)
+        .where(AttemptTopicMark.attempt_id == Attempt.id, AttemptTopicMark.topic_id == topic_id)
+        .scalar_subquery()
+        for topic_id, _ in topics
+    ]
+    # Attempts from before the pass mark was kept on them have it in their rules only:
+    # read from the JSON in SQL, so no row's rules are decoded in Python.
+    pass_mark = func.coalesce(Attempt.pass_mark_percent,
+                              Attempt.rules_data["pass_mark_percent"].as_float())
     query = (select(Attempt.id, User.id, User.name, User.email, Exam.id, Exam.kind,
                     Attempt.number, Attempt.started_at, Attempt.finished_at,
-                    Attempt.score_percent, Attempt.pass_mark_percent, Attempt.rules_data,
-                    Attempt.passed, by_topic.c.topic_id, by_topic.c.mean)
+                    Attempt.score_percent, pass_mark, Attempt.passed, *topic_means)
              .join(User, User.id == Attempt.user_id)
              .join(Exam, Exam.id == Attempt.exam_id)
-             .outerjoin(by_topic, by_topic.c.attempt_id == Attempt.id)
-             .where(*where)
-             .order_by(Attempt.id, by_topic.c.topic_id)
+             .where(*finished_attempts(viewer, report))
+             .order_by(Attempt.id)
              .execution_options(yield_per=BATCH))
     header = ["attempt_id", "trainee", "email", "cohorts", "exam", "exam_kind",
               "attempt_number", "started_utc", "finished_utc", "score_percent",
               "pass_mark_percent", "passed", *(f"{name} (%)" for _, name in topics)]
 
     def rows() -> Iterator[list]:
-        for _, group in groupby(db.session.execute(query), key=lambda row: row[0]):
-            group = list(group)  # one attempt's rows: one per topic on its form
-            (attempt_id, user_id, name, email, exam_id, kind, number, started, finished,
-             score, pass_mark, rules, passed, *_) = group[0]
-            if pass_mark is None:  # attempts from before the mark was kept on them
-                pass_mark = (rules or {}).get("pass_mark_percent")
-            marks = {row[-2]: row[-1] for row in group if row[-2] is not None}
+        for (attempt_id, user_id, name, email, exam_id, kind, number, started, finished,
+             score, pass_mark, passed, *means) in db.session.execute(query):
             yield [attempt_id, name, email, cohorts.get(user_id, ""), exam_id, kind, number,
                    _when(started), _when(finished), _number(score), _number(pass_mark),
                    "" if passed is None else ("yes" if passed else "no"),
-                   *(_number(None if marks.get(t) is None else 100 * marks[t])
-                     for t, _ in topics)]
+                   *(_number(None if mean is None else 100 * mean) for mean in means)]
 
     return header, rows()
 
@@ -114,7 +111,11 @@ def certificates(viewer: User, report: ReportFilter,
         clauses.append(Certificate.issued_at >= report.starts)
     if report.ends is not None:
         clauses.append(Certificate.issued_at < report.ends)
-    query = (select(Certificate, User.email)
+    # Plain columns, not Certificate objects (57,000 rows at 100,000 attempts): the
+    # status is `Certificate.status` read from a row carrying the columns it reads.
+    query = (select(Certificate.code, Certificate.holder_name, User.email,
+                    Certificate.exam_id, Certificate.title, Certificate.issued_at,
+                    Certificate.user_id, *_STATUS_COLUMNS)
              .join(User, User.id == Certificate.user_id)
              .where(*clauses)
              .order_by(Certificate.issued_at, Certificate.id)
@@ -123,10 +124,10 @@ def certificates(viewer: User, report: ReportFilter,
               "status", "cohorts"]
 
     def rows() -> Iterator[list]:
-        for certificate, email in db.session.execute(query):
-            yield [certs.display_code(certificate.code), certificate.holder_name, email,
-                   certificate.exam_id, certificate.title, _when(certificate.issued_at),
-                   _when(certificate.expires_at), certificate.status(now),
-                   cohorts.get(certificate.user_id, "")]
+        for row in db.session.execute(query):
+            code, holder, email, exam_id, title, issued, user_id, *_ = row
+            yield [certs.display_code(code), holder, email, exam_id, title, _when(issued),
+                   _when(row.expires_at), Certificate.status(row, now),
+                   cohorts.get(user_id, "")]
 
     return header, rows()

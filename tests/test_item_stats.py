@@ -231,6 +231,38 @@ def test_the_statistics_are_the_same_whatever_order_the_attempts_come_in():
         assert item.efficiency == pytest.approx(backward.items[qid].efficiency)
 
 
+def test_a_tally_of_grouped_counts_gives_what_the_matrix_gives():
+    # Partial marks, random forms and several options chosen at once: the counts a
+    # database groups (attempts by total and length, by each question's mark and the
+    # total, responses by the options chosen) carry everything the statistics read.
+    rng = np.random.default_rng(11)
+    marks = [0.0, 1 / 3, 0.5, 2 / 3, 1.0]
+    rows = []
+    for _ in range(90):
+        questions = rng.choice(12, size=6, replace=False)
+        rows.append(Responses(
+            {f"q{q}": marks[rng.integers(len(marks))] for q in questions},
+            {f"q{q}": list(rng.choice(["a", "b", "c", "d"], size=rng.integers(0, 3),
+                                      replace=False)) for q in questions}))
+    tally = item_stats.Tally()
+    for row in rows:
+        total = math.fsum(row.marks.values())
+        tally.totals[total, len(row.marks)] += 1
+        for qid, mark in row.marks.items():
+            tally.marks[qid][mark, total] += 1
+            tally.add_choices(qid, row.choices[qid], 1)
+    expected, got = analyse(rows, {}), item_stats.analyse_tally(tally, {})
+    assert got.exam == expected.exam  # from counts either way: the same to the last bit
+    assert got.items.keys() == expected.items.keys()
+    for qid, want in expected.items.items():
+        item = got.items[qid]
+        assert (item.responses, item.facility, item.sd, item.option_shares) == (
+            want.responses, want.facility, want.sd, want.option_shares)
+        assert item.discrimination == pytest.approx(want.discrimination)
+        assert item.efficiency == pytest.approx(want.efficiency)
+        assert item.flags == want.flags
+
+
 # --- Random-guess scores ---------------------------------------------------------------
 
 
