@@ -31,6 +31,7 @@ from quizapp.models import (
     UserRole,
     UserSession,
 )
+from quizapp.paging import pages_of
 from quizapp.passwords import password_problem
 
 PAGE_SIZE = 50
@@ -379,8 +380,7 @@ def list_accounts(viewer: User, search: str = "", page: int = 1) -> AccountPage:
         query = query.where(or_(func.lower(User.name).contains(needle, autoescape=True),
                                 User.email.contains(needle, autoescape=True)))
     total = db.session.scalar(select(func.count()).select_from(query.subquery()))
-    pages = max(1, -(-total // PAGE_SIZE))
-    page = min(max(page, 1), pages)
+    pages, page = pages_of(total, page, PAGE_SIZE)
     people = db.session.scalars(
         query.order_by(func.lower(User.name), User.id)
         .offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)).all()

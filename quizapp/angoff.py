@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from quizapp.errors import ServiceError
 from quizapp.extensions import db
 from quizapp.models import AngoffRating, Question, QuestionVersion, Topic, User
+from quizapp.paging import pages_of
 
 PAGE_SIZE = 10
 
@@ -88,8 +89,8 @@ def rating_page(judge: User, topic_id: str | None, page: int = 1) -> RatingPage:
         raise RatingError(f"There is no topic '{topic_id}'.", 404)
     published = (Question.topic_id == topic.id, Question.status == "published")
     total = db.session.scalar(select(func.count()).select_from(Question).where(*published))
-    pages = max(1, -(-total // PAGE_SIZE))
-    if not 1 <= page <= pages:
+    pages, within = pages_of(total, page, PAGE_SIZE)
+    if page != within:
         raise RatingError(f"There is no page {page} of {topic.name}.", 404)
     rows = db.session.execute(
         select(Question.id, QuestionVersion.version, QuestionVersion.content)

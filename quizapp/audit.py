@@ -14,6 +14,7 @@ from sqlalchemy.orm import ORMExecuteState, Session, joinedload
 
 from quizapp.extensions import db
 from quizapp.models import AuditEvent, User, utcnow
+from quizapp.paging import pages_of
 
 PAGE_SIZE = 50
 
@@ -116,8 +117,7 @@ def search(query: TrailQuery, page: int = 1) -> TrailPage:
         statement = statement.where(AuditEvent.at < _day(query.until) + timedelta(days=1))
     kinds = list(db.session.scalars(select(AuditEvent.kind).distinct().order_by(AuditEvent.kind)))
     total = db.session.scalar(select(func.count()).select_from(statement.subquery()))
-    pages = max(1, -(-total // PAGE_SIZE))
-    page = min(max(page, 1), pages)
+    pages, page = pages_of(total, page, PAGE_SIZE)
     events = db.session.scalars(
         statement.options(joinedload(AuditEvent.actor).lazyload(User.role_rows))
         .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())

@@ -51,6 +51,7 @@ from quizapp.models import (
     User,
     utcnow,
 )
+from quizapp.paging import pages_of
 from quizapp.question_types import QUESTION_TYPES
 
 # Which status may follow which. "published" -> "published" is the approval of a
@@ -473,8 +474,7 @@ def browse(query: BrowseQuery) -> BrowsePage:
         raise BadInput("Unknown filter.")
     shot = snapshot()
     found = sorted((r for r in shot.rows if _matches(r, query)), key=_sort_key(query.sort))
-    pages = max(1, -(-len(found) // PAGE_SIZE))
-    page = min(max(query.page, 1), pages)
+    pages, page = pages_of(len(found), query.page, PAGE_SIZE)
     counts: dict[str, Counter] = defaultdict(Counter)
     for row in shot.rows:
         tally = counts[row.topic]

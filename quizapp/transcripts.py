@@ -11,7 +11,6 @@ reads the request or the session: the viewer and the time are arguments.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -60,6 +59,7 @@ from quizapp.models import (
     Topic,
     User,
 )
+from quizapp.paging import pages_of
 
 PAGE_SIZE = 50  # trainees per page of the list
 ATTEMPTS_PAGE_SIZE = 25  # attempts per page of a trainee's record
@@ -148,12 +148,6 @@ class TraineePage:
     pages: int
     query: TraineeQuery
     cohorts: tuple[tuple[int, str], ...]  # the cohorts the viewer may filter by
-
-
-def _pages(total: int, page: int, size: int) -> tuple[int, int]:
-    """The number of pages and the page asked for, brought within them."""
-    pages = max(1, math.ceil(total / size))
-    return pages, min(max(page, 1), pages)
 
 
 def _visible_cohorts(viewer: User):
@@ -324,7 +318,7 @@ def trainee_list(viewer: User, query: TraineeQuery, page: int, now: datetime) ->
         raise NotFound("There is no such cohort.")
     statement = _row_query(viewer, query, now)
     total = db.session.scalar(select(func.count()).select_from(statement.subquery()))
-    pages, page = _pages(total, page, PAGE_SIZE)
+    pages, page = pages_of(total, page, PAGE_SIZE)
     rows = _trainee_rows(viewer, statement.order_by(User.name, User.id)
                          .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE), now)
     return TraineePage(rows, total, page, pages, query, cohorts)
@@ -597,7 +591,7 @@ def trainee_detail(viewer: User, user_id: int, now: datetime,
     if trainee is None:
         return None
     total = db.session.scalar(select(func.count()).where(Attempt.user_id == user_id))
-    pages, page = _pages(total, page, ATTEMPTS_PAGE_SIZE)
+    pages, page = pages_of(total, page, ATTEMPTS_PAGE_SIZE)
     attempts = tuple(
         _attempt_line(row)
         for row in db.session.execute(
