@@ -41,8 +41,10 @@ from quizapp.models import (
     Topic,
     User,
 )
+from quizapp.paging import pages_of
 
 STREAM_BATCH = 1000  # rows fetched at a time from the database
+QUESTIONS_PAGE_SIZE = 100  # rows of the page's table of every question (the CSV: all)
 
 
 class NotFound(ServiceError):
@@ -84,6 +86,13 @@ class ItemAnalysis:
     @property
     def flagged(self) -> list[QuestionReport]:
         return [q for q in self.questions if q.flagged]
+
+    def questions_page(self, page: int) -> tuple[list[QuestionReport], int, int]:
+        """One page of `questions`, with its number and the number of pages: a bank of
+        10,000 questions is a table of 10,000 rows, too long to print or to read."""
+        pages, page = pages_of(len(self.questions), page, QUESTIONS_PAGE_SIZE)
+        start = (page - 1) * QUESTIONS_PAGE_SIZE
+        return self.questions[start:start + QUESTIONS_PAGE_SIZE], page, pages
 
 
 @dataclass(frozen=True)

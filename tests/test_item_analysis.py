@@ -161,6 +161,29 @@ def test_the_page_shows_the_exam_the_questions_and_the_flags(bank_loaded, users,
     assert html.count('href="/trainer/questions/') == 2 * len(analysis.flagged)
 
 
+def test_the_table_of_questions_is_paginated_and_the_csv_has_them_all(bank_loaded, users,
+                                                                     client, monkeypatch):
+    monkeypatch.setattr(item_analysis, "QUESTIONS_PAGE_SIZE", 3)
+    Sittings(form_size=6, pool=8).add(10, random.Random(11))
+    ids = [q.question_id for q in analyse().questions]
+    assert len(ids) == 8
+    login(client, "admin")
+
+    def rows(query: str) -> list[str]:
+        html = client.get(f"/manager/exams/certification/items{query}").get_data(as_text=True)
+        table = html.split('<table class="items">')[1].split("</table>")[0]
+        return [qid for qid in ids if f'<th scope="row">{qid}' in table]
+
+    assert rows("") == rows("?page=1") == rows("?page=x") == rows("?page=-4") == ids[:3]
+    assert rows("?page=2") == ids[3:6]
+    assert rows("?page=3") == rows("?page=99") == ids[6:]
+    page = client.get("/manager/exams/certification/items?page=2").get_data(as_text=True)
+    assert 'aria-label="Pages of questions"' in page and "Questions 4 to 6 of 8" in page
+    assert 'href="/manager/exams/certification/items?page=3' in page
+    listed = client.get("/manager/exams/certification/items.csv").get_data(as_text=True)
+    assert all(qid in listed for qid in ids)
+
+
 def test_below_the_minimum_the_page_says_not_enough_data(bank_loaded, users, client):
     Sittings().add(5, random.Random(10))
     login(client, "admin")

@@ -50,8 +50,12 @@ def items(exam_id: str):
     form, analysis = _analysis(exam_id)
     form.set_choices(analysis.cohort_choices, [])
     csv_args = {**form.args(), **({"first": "all"} if analysis.all_attempts else {})}
+    questions, page, pages = analysis.questions_page(request.args.get("page", 1, type=int))
     return render_template("manager/items.html", analysis=analysis, form=form,
-                           csv_args=csv_args), 400 if form.errors else 200
+                           csv_args=csv_args, questions=questions, page=page,
+                           pages=pages, page_size=item_analysis.QUESTIONS_PAGE_SIZE,
+                           page_args={"exam_id": exam_id, **csv_args}
+                           ), 400 if form.errors else 200
 
 
 @bp.get("/exams/<exam_id>/items.csv")
