@@ -175,11 +175,12 @@ def _row_query(viewer: User, query: TraineeQuery, now: datetime):
             Attempt.user_id == User.id, Exam.kind == kind, Attempt.state == "finished")
 
     certified = certificates(func.count(), valid) > 0
+    forever = certificates(func.count(), valid, Certificate.expires_at.is_(None))
+    valid_until = certificates(func.max(Certificate.expires_at), valid)
     statement = select(
         User.id, User.name, User.email, User.active,
-        certified.label("certified"),
-        certificates(func.count(), valid, Certificate.expires_at.is_(None)).label("forever"),
-        certificates(func.max(Certificate.expires_at), valid).label("valid_until"),
+        certified.label("certified"), forever.label("forever"),
+        valid_until.label("valid_until"),
         certificates(func.count(), Certificate.revoked_at.is_(None),
                      Certificate.suspended_at.is_not(None)).label("suspended"),
         certificates(func.count(), Certificate.revoked_at.is_(None)).label("unrevoked"),
@@ -202,8 +203,6 @@ def _row_query(viewer: User, query: TraineeQuery, now: datetime):
     elif query.status == "uncertified":
         statement = statement.where(~certified)
     elif query.status == "expiring":
-        forever = certificates(func.count(), valid, Certificate.expires_at.is_(None))
-        valid_until = certificates(func.max(Certificate.expires_at), valid)
         statement = statement.where(certified, forever == 0,
                                     valid_until < now + timedelta(days=EXPIRING_DAYS))
     elif query.status == "locked":
