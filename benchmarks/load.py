@@ -300,7 +300,8 @@ def measure_flow(app, env: dict, *, clients=(8, 32, 64), seconds: int = 5,
                 log(f"  {page:<12} {count:>3} clients: {figures['rps']:7.1f} req/s"
                     f" ({figures['ratio_to_hello']:.1%} of hello {base['rps']:.0f}),"
                     f" p50 {figures['p50_ms']:.0f} ms, p99 {figures['p99_ms']:.0f} ms,"
-                    f" errors {figures['non_2xx_3xx'] + figures['socket_errors']}")
+                    f" errors: {figures['non_2xx_3xx']} statuses,"
+                    f" {figures['socket_errors']} socket/timeouts")
 
     try:
         for n, sitter in enumerate(people):

@@ -287,6 +287,14 @@ def report_pages(app, runs: int) -> tuple[dict, dict]:
 # --- Writing the results ------------------------------------------------------------
 
 
+def _errors(figures: dict) -> dict:
+    """wrk's errors, and of them the answers with an error status and the requests that
+    failed on the socket (a timeout after wrk's 2 s is one), kept apart."""
+    return {"errors": figures["non_2xx_3xx"] + figures["socket_errors"],
+            "error_statuses": figures["non_2xx_3xx"],
+            "socket_errors": figures["socket_errors"]}
+
+
 def page_summary(flow: dict, clients: int = 32) -> dict:
     pages = {}
     for page, by_clients in flow.items():
@@ -297,12 +305,11 @@ def page_summary(flow: dict, clients: int = 32) -> dict:
             "clients": clients, "ratio_to_hello": round(chosen["ratio_to_hello"], 3),
             "rps": round(chosen["rps"], 1), "p50_ms": round(chosen["p50_ms"], 1),
             "p99_ms": round(chosen["p99_ms"], 1),
-            "errors": chosen["non_2xx_3xx"] + chosen["socket_errors"],
+            **_errors(chosen),
             "by_clients": {str(c): {"rps": round(f["rps"], 1),
                                     "ratio_to_hello": round(f["ratio_to_hello"], 3),
                                     "p50_ms": round(f["p50_ms"], 1),
-                                    "p99_ms": round(f["p99_ms"], 1),
-                                    "errors": f["non_2xx_3xx"] + f["socket_errors"]}
+                                    "p99_ms": round(f["p99_ms"], 1), **_errors(f)}
                            for c, f in by_clients.items()},
         }
     pages["hello"] = {"by_clients": {str(c): {"rps": round(f["rps"], 1),
@@ -354,6 +361,13 @@ def verdicts(results: dict) -> dict:
     return {name: {"met": bool(met), "figure": figure} for name, (met, figure) in out.items()}
 
 
+def _error_cell(figures: dict) -> str:
+    if not figures["errors"]:
+        return "0"
+    return (f"{figures['errors']} ({figures['error_statuses']} error statuses,"
+            f" {figures['socket_errors']} socket errors or timeouts)")
+
+
 def write_markdown(results: dict, path: Path) -> None:
     m = results["machine"]
     lines = [
@@ -390,7 +404,7 @@ def write_markdown(results: dict, path: Path) -> None:
                 f = figure["by_clients"][clients]
                 lines.append(f"| {page} | {clients} | {f['rps']:.0f} |"
                              f" {f['ratio_to_hello']:.1%} | {f['p50_ms']:.1f} |"
-                             f" {f['p99_ms']:.1f} | {f['errors']} |")
+                             f" {f['p99_ms']:.1f} | {_error_cell(f)} |")
         if "submit" in pages:
             lines += ["", f"Submitting (grading, certificate PDF and signature):"
                           f" {pages['submit']['sequential_ms']:.0f} ms per attempt, one at a"
