@@ -44,6 +44,20 @@ def statements_of(client, method: str, path: str, data: dict | None = None) -> i
     return len(seen)
 
 
+def statements_per_page(client, pages: dict[str, str]) -> dict[str, int]:
+    """The statements a GET of each page issues."""
+    return {name: statements_of(client, "GET", path) for name, path in pages.items()}
+
+
+def assert_the_same_when_grown(count, grow) -> None:
+    """`count()` (statements per page) gives the same after `grow()` as before; a first
+    round fills the caches, which later requests find full."""
+    count()
+    small = count()
+    grow()
+    assert count() == small
+
+
 def grow(trainees: int, attempts_each: int, start_at: int) -> None:
     """Add trainees with finished certification attempts (30 answered items each,
     every other one passed with a certificate), written in bulk."""
@@ -125,11 +139,7 @@ def test_the_exam_pages_issue_as_many_statements_on_a_larger_database(
     attempt_id = start(client)
     shown = items(attempt_id)
     answers = (shown[1].option_tokens[:2], shown[2].option_tokens[:2])
-    _exam_pages(client, attempt_id, *answers)  # first requests fill caches
-    small = _exam_pages(client, attempt_id, *answers)
-    sizes.grow()
-    large = _exam_pages(client, attempt_id, *answers)
-    assert large == small
+    assert_the_same_when_grown(lambda: _exam_pages(client, attempt_id, *answers), sizes.grow)
 
 
 def test_the_result_and_verify_pages_issue_as_many_statements_on_a_larger_database(
@@ -143,15 +153,9 @@ def test_the_result_and_verify_pages_issue_as_many_statements_on_a_larger_databa
         Certificate.attempt_id == attempt_id))
     assert code is not None
 
-    def pages():
-        return {"result": statements_of(client, "GET", f"/trainee/attempts/{attempt_id}/result"),
-                "trainee_dashboard": statements_of(client, "GET", "/trainee/"),
-                "verify": statements_of(client, "GET", f"/verify/{code}")}
-
-    pages()
-    small = pages()
-    sizes.grow()
-    assert pages() == small
+    pages = {"result": f"/trainee/attempts/{attempt_id}/result",
+             "trainee_dashboard": "/trainee/", "verify": f"/verify/{code}"}
+    assert_the_same_when_grown(lambda: statements_per_page(client, pages), sizes.grow)
 
 
 def test_a_failed_result_issues_as_many_statements_on_a_larger_database(
@@ -161,14 +165,8 @@ def test_a_failed_result_issues_as_many_statements_on_a_larger_database(
     attempt_id = start(client)
     assert submit(client, attempt_id).status_code == 302  # nothing answered: a fail
 
-    def pages():
-        return {"result": statements_of(client, "GET", f"/trainee/attempts/{attempt_id}/result"),
-                "trainee_dashboard": statements_of(client, "GET", "/trainee/")}
-
-    pages()
-    small = pages()
-    sizes.grow()
-    assert pages() == small
+    pages = {"result": f"/trainee/attempts/{attempt_id}/result", "trainee_dashboard": "/trainee/"}
+    assert_the_same_when_grown(lambda: statements_per_page(client, pages), sizes.grow)
 
 
 def test_the_manager_pages_issue_as_many_statements_on_a_larger_database(
@@ -188,13 +186,7 @@ def test_the_manager_pages_issue_as_many_statements_on_a_larger_database(
         "certificates_csv": "/manager/exports/certificates.csv",
     }
 
-    def counts():
-        return {name: statements_of(client, "GET", path) for name, path in pages.items()}
-
-    counts()
-    small = counts()
-    sizes.grow()
-    assert counts() == small
+    assert_the_same_when_grown(lambda: statements_per_page(client, pages), sizes.grow)
 
 
 def test_the_certificate_account_and_admin_pages_issue_as_many_statements_with_more_rows(
@@ -230,15 +222,12 @@ def test_the_certificate_account_and_admin_pages_issue_as_many_statements_with_m
         "account_sessions": "/auth/account",
     }
 
-    def counts():
-        return {name: statements_of(client, "GET", path) for name, path in pages.items()}
+    def grow_all() -> None:
+        grown_certificates = db.session.scalar(select(func.count()).select_from(Certificate))
+        sizes.grow()
+        more_rows(grown_certificates)
 
-    counts()
-    small = counts()
-    grown_certificates = db.session.scalar(select(func.count()).select_from(Certificate))
-    sizes.grow()
-    more_rows(grown_certificates)
-    assert counts() == small
+    assert_the_same_when_grown(lambda: statements_per_page(client, pages), grow_all)
 
 
 def test_starting_an_attempt_writes_its_items_in_one_statement(bank_loaded, users, client,
