@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 import secrets
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -138,16 +139,19 @@ def _published_versions() -> list[tuple[str, str, int, str, _DrawFacts]]:
         .where(Question.status == "published")
         .order_by(Question.id)
     ).all()
-    missing = [version_id for _, _, version_id, digest in rows
-               if (version_id, digest) not in _DRAW_FACTS]
+    # Looked up once into a dict of this call's own: another thread may clear the
+    # shared one meanwhile.
+    facts = {(version_id, digest): _DRAW_FACTS.get((version_id, digest))
+             for _, _, version_id, digest in rows}
+    missing = [version_id for (version_id, _), found in facts.items() if found is None]
     if len(_DRAW_FACTS) + len(missing) > _DRAW_FACTS_LIMIT:
         _DRAW_FACTS.clear()
     for version_id, digest, content in db.session.execute(
         select(QuestionVersion.id, QuestionVersion.content_hash, QuestionVersion.content)
         .where(QuestionVersion.id.in_(missing))
     ):
-        _DRAW_FACTS[version_id, digest] = _draw_facts(content)
-    return [(question_id, topic_id, version_id, digest, _DRAW_FACTS[version_id, digest])
+        facts[version_id, digest] = _DRAW_FACTS[version_id, digest] = _draw_facts(content)
+    return [(question_id, topic_id, version_id, digest, facts[version_id, digest])
             for question_id, topic_id, version_id, digest in rows]
 
 
@@ -185,7 +189,8 @@ def published_pool(topics) -> list[exam_rules.PoolItem]:
 # the bank gives the same pool, and any change to it gives a new key. A few states are
 # kept, for the exams drawn at the same time.
 _POOLS: OrderedDict[tuple, exam_rules.DrawPool] = OrderedDict()
-_POOLS_KEPT = 8
+_POOLS_KEPT = 32  # the certification and a practice quiz per topic, with room to spare
+_POOLS_LOCK = threading.Lock()  # the server's threads share the cache
 
 
 def drawing_pool(rules: exam_rules.ExamRules) -> exam_rules.DrawPool:
@@ -197,14 +202,18 @@ def drawing_pool(rules: exam_rules.ExamRules) -> exam_rules.DrawPool:
                         db.session.scalars(select(Fact.question_ids)))
     key = (rules.kind, tuple(sorted(rules.blueprint.topics)), fact_groups,
            tuple(row[:4] for row in published))
-    pool = _POOLS.get(key)
-    if pool is None:
-        pool = exam_rules.pool_for(rules, _pool_items(published, fact_groups,
-                                                      rules.blueprint.topics))
+    with _POOLS_LOCK:
+        pool = _POOLS.get(key)
+        if pool is not None:
+            _POOLS.move_to_end(key)
+            return pool
+    # Arranged outside the lock: two threads may both arrange one, and either is right.
+    pool = exam_rules.pool_for(rules, _pool_items(published, fact_groups,
+                                                  rules.blueprint.topics))
+    with _POOLS_LOCK:
         _POOLS[key] = pool
         while len(_POOLS) > _POOLS_KEPT:
             _POOLS.popitem(last=False)
-    _POOLS.move_to_end(key)
     return pool
 
 
