@@ -819,6 +819,11 @@ WIDEST = """() => {
 }"""
 
 
+NONE_ATTRIBUTES = """[...document.querySelectorAll('*')].flatMap(element =>
+    [...element.attributes].filter(a => a.value === 'None')
+        .map(a => `${element.tagName.toLowerCase()} ${a.name}`))"""
+
+
 def problems_at(page, width: int) -> list[str]:
     """What is wrong with the loaded page at this width: axe's critical and serious
     violations; at 375 px sideways scrolling; not exactly one h1."""
@@ -837,6 +842,11 @@ def problems_at(page, width: int) -> list[str]:
     headings = page.locator("h1").all_inner_texts()
     if len(headings) != 1:
         problems.append(f"{len(headings)} h1 elements, not one: {headings}")
+    if width == WIDE:
+        # A Python None printed as an attribute's value (autocomplete="None").
+        printed_none = page.evaluate(NONE_ATTRIBUTES)
+        if printed_none:
+            problems.append(f"attributes with the value None: {printed_none}")
     return problems
 
 
