@@ -386,8 +386,11 @@ def _exam(percents: Counter, per_item: Mapping[str, _Moments], s: int,
             scale = (100 / p) ** 2
             item_variance = math.fsum(
                 (m.n / s) * (m.sxx / (m.n - 1)) * scale for m in per_item.values() if m.n > 1)
-            alpha = p / (p - 1) * (1 - item_variance / k2)
-            if alpha <= 1:  # the weighted estimate can pass 1 on a few odd forms
+            estimate = p / (p - 1) * (1 - item_variance / k2)
+            # On a few attempts over random forms the weighted estimate can pass 1, which
+            # no reliability can: shown as "n/a" (with the SEM it feeds), never as 125%.
+            if estimate <= 1:
+                alpha = estimate
                 error_ratio = math.sqrt(1 - alpha)
                 sem = sd * error_ratio
     return ExamStats(s, mean, median, sd, skewness, kurtosis, alpha, error_ratio, sem)

@@ -209,6 +209,16 @@ def test_alpha_with_random_forms_weights_each_question_by_how_often_it_was_seen(
     assert exam.alpha == pytest.approx(0.7273, abs=1e-4)
 
 
+def test_an_alpha_estimate_above_one_is_not_given():
+    # Four attempts on forms of two: totals 2, 1, 0, 1, so percents 100, 50, 0, 50 and
+    # k2 = 5000/3. Only A varies among questions seen twice or more (1, 0: variance .5),
+    # seen by half the attempts: .25 x (100/2)² = 625. α would be 2(1 - 625/1666.7) = 1.25.
+    rows = _rows([{"A": 1, "C": 1}, {"B": 0, "C": 1}, {"A": 0, "D": 0}, {"D": 0, "C": 1}])
+    exam = analyse(rows, {}).exam
+    assert exam.sd == pytest.approx(math.sqrt(5000 / 3))
+    assert exam.alpha is exam.error_ratio is exam.sem is None
+
+
 def test_with_one_fixed_form_alpha_is_kr20_exactly():
     marks, seen = _matrix(np.random.default_rng(9), 80, 10, None)
     rows = [Responses({f"q{q}": float(v) for q, v in enumerate(row)}) for row in marks]
