@@ -14,7 +14,7 @@ import pytest
 from helpers import statements
 from item_data import Sittings, cohort
 from sqlalchemy import select
-from support import PASSWORD, PEOPLE
+from support import PASSWORD, PEOPLE, user_by_email
 
 from quizapp import item_analysis, item_stats
 from quizapp.cohorts import ReportFilter
@@ -143,7 +143,7 @@ def login(client, who: str):
 
 def test_the_page_shows_the_exam_the_questions_and_the_flags(bank_loaded, users, client):
     sittings = Sittings(form_size=6, pool=8)
-    sittings.add(60, random.Random(9))
+    sittings.add(60, random.Random(9), cohort("Class A", user_by_email(PEOPLE["manager"][0])))
     login(client, "admin")
     page = client.get("/manager/exams/certification/items")
     assert page.status_code == 200
@@ -159,6 +159,14 @@ def test_the_page_shows_the_exam_the_questions_and_the_flags(bank_loaded, users,
                 f' {"; ".join(q.stats.labels)}</li>') in html
         assert html.count(f'href="/trainer/questions/{q.question_id}"') == 2
     assert html.count('href="/trainer/questions/') == 2 * len(analysis.flagged)
+    # A manager who is not a trainer cannot open the studio (403): the ids, no links.
+    client.post("/auth/logout")
+    login(client, "manager")
+    html = client.get("/manager/exams/certification/items").get_data(as_text=True)
+    assert html.count('<th scope="row">') == len(analysis.questions)
+    assert "/trainer/questions/" not in html
+    for q in analysis.flagged:
+        assert f'<li>{q.question_id}: {"; ".join(q.stats.labels)}</li>' in html
 
 
 def test_the_table_of_questions_is_paginated_and_the_csv_has_them_all(bank_loaded, users,
