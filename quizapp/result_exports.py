@@ -40,7 +40,8 @@ def _when(moment: datetime | None) -> str:
 
 
 def _number(value: float | None) -> float | str:
-    return "" if value is None else round(float(value), 1)
+    # Two decimals: an Angoff pass mark is kept to two (80.83), and the pages show it so.
+    return "" if value is None else round(float(value), 2)
 
 
 def _cohort_names(viewer: User, report: ReportFilter) -> dict[int, str]:

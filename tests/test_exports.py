@@ -14,7 +14,7 @@ from sqlalchemy import select
 from support import PASSWORD
 
 from quizapp.extensions import db
-from quizapp.models import Certificate, CohortMember, utcnow
+from quizapp.models import Attempt, Certificate, CohortMember, utcnow
 
 ATTEMPTS = "/manager/exports/attempts.csv"
 CERTIFICATES = "/manager/exports/certificates.csv"
@@ -86,6 +86,19 @@ def test_one_row_per_attempt_with_a_column_per_topic(world, client):
     assert (practice["exam"], practice["Alpha (%)"], practice["Beta (%)"]) == (
         PRACTICE, "50.0", "")
     assert [r["score_percent"] for r in people["Oscar Other"]] == ["75.0", "25.0"]
+
+
+def test_an_angoff_pass_mark_keeps_its_two_decimals(world, client):
+    # An Angoff form's mark is kept to two decimals (exam_rules); the CSV must not
+    # round 80.83 to the 80.8 that no page shows.
+    attempt = db.session.scalar(select(Attempt).where(Attempt.exam_id == CERT)
+                                .order_by(Attempt.id))
+    attempt.pass_mark_percent, attempt.pass_mark_method = 80.83, "angoff"
+    db.session.commit()
+    login(client, world.maya)
+    table = by_trainee(rows(download(client, ATTEMPTS)))
+    marks = {r["attempt_id"]: r["pass_mark_percent"] for group in table.values() for r in group}
+    assert marks[str(attempt.id)] == "80.83"
 
 
 def test_an_admin_exports_everyone_and_filters_apply(world, client):
