@@ -15,6 +15,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from quizapp import config as settings
+from quizapp.exam_rules import spoken_duration
 from quizapp.extensions import csrf, db, login_manager, migrate
 from quizapp.question_types import QUESTION_TYPES
 from quizapp.web import wants_json
@@ -66,6 +67,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.after_request(_security_headers)
     app.jinja_env.globals["nav_links"] = auth.nav_links
     app.jinja_env.globals["QUESTION_TYPES"] = QUESTION_TYPES
+    app.jinja_env.filters["duration"] = spoken_duration
     return app
 
 

@@ -553,6 +553,15 @@ def extended_time_limit(time_limit: timedelta | None, extra_percent: int = 0,
     return time_limit * (100 + extra_percent) / 100 + timedelta(minutes=extra_minutes)
 
 
+def spoken_duration(length: timedelta) -> str:
+    """A time limit as the pages say it: "45 minutes", "67 minutes 30 seconds" (50%
+    extra on 45 minutes is not 67 minutes; the trainee is told every second they have)."""
+    minutes, seconds = divmod(int(length.total_seconds()), 60)
+    parts = [f"{count} {unit}{'' if count == 1 else 's'}"
+             for count, unit in ((minutes, "minute"), (seconds, "second")) if count]
+    return " ".join(parts) or "0 minutes"
+
+
 def accepts_answers(now: datetime, deadline: datetime | None, grace: timedelta) -> bool:
     """Answers are taken until the deadline plus a grace for requests in flight."""
     return deadline is None or now <= deadline + grace

@@ -149,9 +149,11 @@ def test_bad_requests_are_refused_with_a_message(cohort, users, client, auth, fi
     assert _events(users["trainee"]) == []
 
 
-@pytest.mark.parametrize(("grant", "minutes"), [
-    ({"extra_time_percent": 50}, 67.5), ({"extra_minutes": 15}, 60)])
-def test_the_server_enforces_the_extra_time(cohort, users, client, auth, grant, minutes):
+@pytest.mark.parametrize(("grant", "minutes", "told"), [
+    ({"extra_time_percent": 50}, 67.5, "67 minutes 30 seconds"),
+    ({"extra_minutes": 15}, 60, "60 minutes")])
+def test_the_server_enforces_the_extra_time(cohort, users, client, auth, grant, minutes,
+                                            told):
     accommodations.grant(users["manager"], users["trainee"].id,
                          accommodations.Grant("certification", reason=REASON, **grant), T0)
     db.session.commit()
@@ -160,8 +162,8 @@ def test_the_server_enforces_the_extra_time(cohort, users, client, auth, grant, 
         auth.login()
         # The trainee is told the time they will get before the clock starts.
         briefing = client.get("/trainee/exams/certification").get_data(as_text=True)
-        assert f"{int(minutes)} minutes (the exam's 45, with the extra time" in briefing
-        assert f"{int(minutes)} minutes, extra time included" in client.get(
+        assert f"{told} (the exam's 45 minutes, with the extra time" in briefing
+        assert f"{told}, extra time included" in client.get(
             "/trainee/").get_data(as_text=True)
         attempt_id = start(client)
         assert attempt(attempt_id).deadline == deadline

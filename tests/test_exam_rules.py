@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from quizapp import exam_rules
-from quizapp.exam_rules import Blueprint, ExamRules
+from quizapp.exam_rules import Blueprint, ExamRules, spoken_duration
 from quizapp.question_types import QUESTION_TYPES, InvalidResponse
 
 TOPICS = {"alpha": 8, "beta": 6, "gamma": 5}
@@ -384,3 +384,10 @@ def test_a_draw_from_an_arranged_pool_does_not_grow_with_the_pool():
                                                       for f in form}
         work[per_topic] = rng.calls
     assert work[4000] < 1.5 * work[40]
+
+
+@pytest.mark.parametrize(("length", "said"), [
+    (timedelta(minutes=45), "45 minutes"), (timedelta(minutes=67.5), "67 minutes 30 seconds"),
+    (timedelta(minutes=1, seconds=1), "1 minute 1 second"), (timedelta(0), "0 minutes")])
+def test_a_time_limit_is_said_to_the_second(length, said):
+    assert spoken_duration(length) == said
