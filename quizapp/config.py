@@ -65,8 +65,9 @@ def from_environment(instance_path: str) -> dict:
         "VERIFY_RATE_LIMIT": int(os.environ.get("VERIFY_RATE_LIMIT", "30")),
         "VERIFY_RATE_WINDOW": int(os.environ.get("VERIFY_RATE_WINDOW", "60")),
         # Throttles on signing in, self-registration and password resets (SECURITY.md).
-        # THROTTLE_ENABLED=false turns these three off (a load test where one address
-        # signs in a whole class); the /verify limit above has its own setting.
+        # THROTTLE_ENABLED=false turns off the limits on sign-ins, registrations and
+        # resets (a load test where one address signs in a whole class); the /verify
+        # limit above has only its own setting.
         "THROTTLE_ENABLED": _flag("THROTTLE_ENABLED", True),
         # Failed sign-ins for one email, and from one client address, per window (s).
         # Only failures count; a refused or successful attempt gives its count back.

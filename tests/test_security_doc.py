@@ -39,3 +39,25 @@ def test_every_documented_threshold_is_the_codes_default(monkeypatch):
     for limit, window, (limit_name, window_name) in rows:
         assert window_name == limit_name.replace("LIMIT", "WINDOW")
         assert (defaults[limit_name], defaults[window_name]) == (limit, window), limit_name
+
+
+README = SECURITY.with_name("README.md")
+
+
+def test_the_readmes_numeric_defaults_are_the_codes(monkeypatch):
+    """Each row of the README's configuration table that names one setting and gives a
+    number as its default states the code's default."""
+    section = README.read_text(encoding="utf-8").split("## Configuration", 1)[1]
+    section = section.split("\n## ", 1)[0]
+    stated = {}
+    for line in section.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        names = re.findall(r"`(\w+)`", cells[0])
+        if len(cells) == 3 and len(names) == 1 and cells[2].isdigit():
+            stated[names[0]] = int(cells[2])
+    assert {"EXAM_GRACE_SECONDS", "PASSWORD_RESET_HOURS", "SESSION_IDLE_DAYS",
+            "TRUSTED_PROXIES"} <= set(stated)
+    for name in stated:
+        monkeypatch.delenv(name, raising=False)
+    defaults = from_environment("/tmp")
+    assert {name: defaults[name] for name in stated} == stated

@@ -106,7 +106,7 @@ def _wait_words(seconds: int) -> str:
 def too_many(retry_after: int, what: str):
     """The 429 answer: when to try again, in words, as a time and in `Retry-After`."""
     again = utcnow() + timedelta(seconds=retry_after)
-    message = (f"Too many {what} from here. Try again in {_wait_words(retry_after)}"
+    message = (f"Too many {what} for now. Try again in {_wait_words(retry_after)}"
                f" (after {again:%H:%M} UTC).")
     if wants_json():
         response = jsonify(error=message, retry_after=retry_after)
