@@ -327,9 +327,14 @@ def data_import(file):
     moved = {name: n for name, n in imported.rows.items() if n}
     click.echo(f"Imported {sum(moved.values())} records: "
                + ", ".join(f"{n} {name}" for name, n in moved.items()) + ".")
-    click.echo(f"Kept {kept} public key(s) of the issuer the records came from: the"
-               " credentials it signed verify here (the signing key was not moved;"
-               " copy it, or set ISSUER_SIGNING_KEY, to keep signing with it).")
+    if not imported.issuer_keys:
+        click.echo("The file held no public key of its issuer: credentials issued before"
+                   " the move do not verify here.")
+        return
+    click.echo(f"The issuer's {len(imported.issuer_keys)} public key(s) are kept here"
+               f" ({kept} new, the rest already here): the credentials it signed verify"
+               " here (the signing key was not moved; copy it, or set"
+               " ISSUER_SIGNING_KEY, to keep signing with it).")
 
 
 @demo_cli.command("seed-attempts")

@@ -69,7 +69,7 @@ def test_a_credential_signed_before_the_move_verifies_after_it(bank_loaded, user
     with other_installation(tmp_path) as cli:
         imported = cli.invoke(args=["data", "import", str(file)])
         assert imported.exit_code == 0, imported.output
-        assert "Kept 1 public key(s)" in imported.output
+        assert "The issuer's 1 public key(s) are kept here (1 new" in imported.output
         published = certs.issuer_keys().jwks()
         assert certs.issuer_keys().kid != source_kid
     assert source_kid in [key["kid"] for key in published["keys"]]
