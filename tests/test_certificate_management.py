@@ -123,8 +123,14 @@ def test_suspend_reinstate_and_revoke_with_a_reason_category(issued, auth, clien
     assert client.post(f"{base}/reinstate", data={"reinstate-note": "dismissed"}
                        ).status_code == 302
     assert client.get(f"/verify/{tessa.code}/status.json").get_json()["status"] == "valid"
+    # Revoking is final, so it waits for the box that says so: refused without it.
+    unconfirmed = client.post(f"{base}/revoke", data={"revoke-category": "exam_integrity"})
+    assert unconfirmed.status_code == 400
+    assert "Tick the box to confirm" in unconfirmed.get_data(as_text=True)
+    assert client.get(f"/verify/{tessa.code}/status.json").get_json()["status"] == "valid"
     assert client.post(f"{base}/revoke", data={"revoke-category": "exam_integrity",
-                                               "revoke-note": "shared questions"}
+                                               "revoke-note": "shared questions",
+                                               "revoke-confirm": "y"}
                        ).status_code == 302
     status = client.get(f"/verify/{tessa.code}/status.json").get_json()
     assert status["status"] == "revoked" and status["reasonCategory"] == "exam_integrity"

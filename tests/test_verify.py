@@ -269,7 +269,7 @@ def test_the_whole_journey_as_a_new_user_would_take_it(bank_loaded, users, auth,
     auth.login("admin")
     certificate_id = db.session.scalar(select(Certificate.id).where(Certificate.code == code))
     response = client.post(f"/manager/certificates/{certificate_id}/revoke",
-                           data={"revoke-category": "issued_in_error"})
+                           data={"revoke-category": "issued_in_error", "revoke-confirm": "y"})
     assert response.status_code == 302
     auth.logout()
     assert "This certificate was revoked on" in client.get(

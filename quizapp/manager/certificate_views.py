@@ -19,7 +19,7 @@ from flask import (
 )
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, RadioField, SelectField, TextAreaField
+from wtforms import BooleanField, IntegerField, RadioField, SelectField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
@@ -53,6 +53,13 @@ class ReasonForm(FlaskForm):
                            validators=[DataRequired("Choose a reason category.")])
     note = TextAreaField("Note (kept in the audit trail, not shown publicly)",
                          validators=[Length(max=2000)], filters=[clean_text])
+
+
+class RevokeForm(ReasonForm):
+    # Revoking cannot be undone (a suspension can): the manager says so in so many words.
+    confirm = BooleanField("I understand that revoking cannot be undone",
+                           validators=[DataRequired("Tick the box to confirm: revoking"
+                                                    " cannot be undone.")])
 
 
 class NoteForm(FlaskForm):
@@ -116,7 +123,7 @@ def _visible(certificate_id: int) -> Certificate:
 
 def _detail(certificate: Certificate, forms: dict | None = None, status: int = 200):
     forms = {"suspend": ReasonForm(prefix="suspend", formdata=None),
-             "revoke": ReasonForm(prefix="revoke", formdata=None),
+             "revoke": RevokeForm(prefix="revoke", formdata=None),
              "reinstate": NoteForm(prefix="reinstate", formdata=None), **(forms or {})}
     now = utcnow()
     return render_template(
@@ -165,7 +172,7 @@ def reinstate_certificate(certificate_id: int):
 
 @bp.post("/certificates/<int:certificate_id>/revoke")
 def revoke_certificate(certificate_id: int):
-    return _act(certificate_id, "revoke", ReasonForm(prefix="revoke"),
+    return _act(certificate_id, "revoke", RevokeForm(prefix="revoke"),
                 lambda c, f: certs.revoke(c, current_user, f.category.data, f.note.data or "",
                                           utcnow()),
                 "The certificate is revoked; the verification page says so now.")
