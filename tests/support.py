@@ -4,15 +4,20 @@ the people the fixtures sign in. Test modules import from here, never from conft
 
 from __future__ import annotations
 
+import atexit
 import functools
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 from flask.testing import FlaskClient
+from fontTools import subset
+from fontTools.ttLib import TTFont
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 
-from quizapp import create_app
+from quizapp import certificate_pdf, create_app
 from quizapp.extensions import db
 from quizapp.models import User
 
@@ -70,6 +75,31 @@ class RequestScopedClient(FlaskClient):
 MADE_APPS: list = []
 
 
+@functools.cache
+def latin_certificate_font() -> str:
+    """The font the tests' apps print certificates in: the system's Unicode font cut
+    down to Latin-1, made once per test process ("" if the system has none).
+
+    Reading a whole DejaVu Sans costs about 0.2 s a certificate, and the suite issues
+    hundreds whose font is not what it tests. Like the one round of password hashing,
+    the code is the same and only its input is cheaper; test_certificates_pdf renders
+    with the system's own fonts (accents, Greek, Cyrillic, the fallback for the rest)."""
+    regular = certificate_pdf.find_fonts().regular
+    if regular is None:
+        return ""
+    folder = tempfile.mkdtemp(prefix="quizapp-test-font-")
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    options = subset.Options()
+    options.drop_tables += ["FFTM"]  # FontForge's timestamps, which fontTools cannot cut
+    cutter = subset.Subsetter(options)
+    cutter.populate(unicodes=range(0x20, 0x100))
+    path = os.path.join(folder, "latin.ttf")
+    with TTFont(regular) as font:
+        cutter.subset(font)
+        font.save(path)
+    return path
+
+
 def make_app(tmp_path: Path, **overrides):
     config = {
         "TESTING": True,
@@ -82,6 +112,7 @@ def make_app(tmp_path: Path, **overrides):
         "EXAM_GRACE_SECONDS": 30,
         # One round of hashing: scrypt's cost is for attackers, not for a test suite.
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1",
+        "CERTIFICATE_FONT": latin_certificate_font(),
     }
     config.update(overrides)
     app = create_app(config)

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select, text
-from support import PASSWORD, make_app
+from support import PASSWORD, latin_certificate_font, make_app
 
 from quizapp import accounts
 from quizapp.bank_store import import_bank
@@ -55,7 +55,8 @@ class Server:
                "QUIZAPP_ENV": "production", "SESSION_COOKIE_SECURE": "false",
                "LOG_FORMAT": "json", "LOG_LEVEL": "WARNING",
                # One address signs in the whole class here; throttling is tested apart.
-               "THROTTLE_ENABLED": "false"}
+               "THROTTLE_ENABLED": "false",
+               "CERTIFICATE_FONT": latin_certificate_font()}
         self.process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{self.port}",
              "--workers", str(workers), "--threads", "4", "--worker-class", "gthread",
