@@ -66,6 +66,9 @@ def test_the_status_filter_and_cohort_filter(issued, auth, client, users, cohort
     assert "Tessa Trainee" in valid and "Oscar Other" not in valid
     in_cohort = client.get(f"/manager/certificates?cohort={cohort.id}").get_data(as_text=True)
     assert "Tessa Trainee" in in_cohort and "Oscar Other" not in in_cohort
+    # The list links its CSV, for the same cohort.
+    assert f'href="/manager/exports/certificates.csv?cohort={cohort.id}"' in in_cohort
+    assert client.get(f"/manager/exports/certificates.csv?cohort={cohort.id}").status_code == 200
     assert client.get("/manager/certificates?status=bogus").status_code == 400
     assert client.get("/manager/certificates?cohort=999").status_code == 404
 
