@@ -14,6 +14,7 @@ from sqlalchemy import select
 from support import make_app
 
 from quizapp import certs, throttle
+from quizapp.config import from_environment
 from quizapp.extensions import db
 from quizapp.models import Certificate
 
@@ -173,6 +174,20 @@ def test_no_file_or_another_kind_of_file_is_a_clear_400(certificate, client):
 
 
 # --- The rate limit -------------------------------------------------------------------
+
+
+def test_the_documented_default_allows_thirty_checks_a_minute(app, certificate, client,
+                                                             monkeypatch):
+    monkeypatch.delenv("VERIFY_RATE_LIMIT", raising=False)
+    monkeypatch.delenv("VERIFY_RATE_WINDOW", raising=False)
+    defaults = from_environment("/tmp")
+    assert (defaults["VERIFY_RATE_LIMIT"], defaults["VERIFY_RATE_WINDOW"]) == (30, 60)
+    app.config.update(VERIFY_RATE_LIMIT=defaults["VERIFY_RATE_LIMIT"],
+                      VERIFY_RATE_WINDOW=defaults["VERIFY_RATE_WINDOW"])
+    url = f"/verify/{certificate.code}"
+    with time_machine.travel(datetime(2026, 4, 1, 12, 0, 0, tzinfo=UTC), tick=False):
+        statuses = [client.get(url).status_code for _ in range(31)]
+    assert statuses == [200] * 30 + [429]
 
 
 def test_the_limit_is_shared_by_two_app_instances_on_one_database(app, certificate, client,
