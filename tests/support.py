@@ -14,6 +14,7 @@ from pathlib import Path
 from flask.testing import FlaskClient
 from fontTools import subset
 from fontTools.ttLib import TTFont
+from jinja2 import BytecodeCache
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 
@@ -100,6 +101,25 @@ def latin_certificate_font() -> str:
     return path
 
 
+class _SharedTemplateCode(BytecodeCache):
+    """Compiled templates kept in memory for every app of the test process. An app
+    compiles each template it renders once, and the suite makes hundreds of apps from
+    the same templates; Jinja checks each entry against its template's source."""
+
+    def __init__(self):
+        self.compiled: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket):
+        if bucket.key in self.compiled:
+            bucket.bytecode_from_string(self.compiled[bucket.key])
+
+    def dump_bytecode(self, bucket):
+        self.compiled[bucket.key] = bucket.bytecode_to_string()
+
+
+TEMPLATE_CODE = _SharedTemplateCode()
+
+
 def make_app(tmp_path: Path, **overrides):
     config = {
         "TESTING": True,
@@ -117,6 +137,7 @@ def make_app(tmp_path: Path, **overrides):
     config.update(overrides)
     app = create_app(config)
     app.test_client_class = RequestScopedClient
+    app.jinja_env.bytecode_cache = TEMPLATE_CODE
     MADE_APPS.append(app)
     return app
 
