@@ -10,6 +10,7 @@ published as a JWKS and never the private part.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import tempfile
@@ -89,22 +90,31 @@ def load_keys(folder: Path, signing_pem: str | None = None) -> IssuerKeys:
     folder, made on first use; the retired public keys from the folder."""
     folder = Path(folder)
     if signing_pem:
-        signing = RSAKey.import_key(signing_pem)
+        signing = _read_key(signing_pem)
     else:
         path = folder / SIGNING_FILE
         if not path.exists():
             _write_new(path, RSAKey.generate_key(KEY_BITS).as_pem(private=True))
-        signing = RSAKey.import_key(path.read_bytes())
+        signing = _read_key(path.read_bytes())
     if not signing.is_private:
         raise CredentialError("the issuer's signing key must be a private key")
-    public = [RSAKey.import_key(_public_pem(signing))]
+    public = [_read_key(_public_pem(signing))]
     retired = folder / RETIRED_FOLDER
     if retired.is_dir():
         for path in sorted(retired.glob("*.pem")):
-            key = RSAKey.import_key(path.read_bytes())
+            key = _read_key(path.read_bytes())
             if kid_of(key) != kid_of(signing):
                 public.append(key)
     return IssuerKeys(signing, tuple(public))
+
+
+@functools.lru_cache(maxsize=64)
+def _read_key(pem: str | bytes) -> RSAKey:
+    """The key a PEM text holds, read once per process. Reading a private RSA key
+    checks it (about 60 ms), and the keys are read for every signature, JWKS and
+    uploaded credential; the files are still read each time, so a rotated or imported
+    key counts at once."""
+    return RSAKey.import_key(pem)
 
 
 def public_key(pem: str) -> RSAKey:

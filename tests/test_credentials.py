@@ -77,6 +77,17 @@ def test_the_key_pair_is_made_once_in_the_key_folder_and_kept_private(app, tmp_p
     assert credentials.load_keys(folder).kid == first.kid
 
 
+def test_the_keys_are_parsed_once_and_a_rotation_is_seen_at_once(tmp_path):
+    folder = tmp_path / "keys"
+    first = credentials.load_keys(folder)
+    again = credentials.load_keys(folder)
+    assert again.signing is first.signing and again.public[0] is first.public[0]
+    new_kid, old_kid = credentials.rotate(folder)
+    rotated = credentials.load_keys(folder)
+    assert (rotated.kid, old_kid) == (new_kid, first.kid)
+    assert {credentials.kid_of(key) for key in rotated.public} == {new_kid, old_kid}
+
+
 def test_the_credential_verifies_with_an_independent_library_and_the_jwks(
         certificate, client):
     token = _credential(client, certificate)
