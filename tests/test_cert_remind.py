@@ -49,8 +49,8 @@ def smtp():
 
 
 @pytest.fixture
-def app_config(tmp_path):
-    return {"ISSUER_KEY_DIR": str(tmp_path / "keys"),
+def app_config(issuer_key_folder):
+    return {"ISSUER_KEY_DIR": issuer_key_folder,
             "PUBLIC_BASE_URL": "https://academy.example.com"}
 
 

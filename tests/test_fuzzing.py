@@ -200,9 +200,9 @@ def _difference(before: list, after: list) -> list:
 
 
 @pytest.fixture
-def app_config(tmp_path):
-    # The certificates' signing key in the test's folder; throttles on, as in production.
-    return {"ISSUER_KEY_DIR": str(tmp_path / "keys")}
+def app_config(issuer_key_folder):
+    # The signing key of the test process (conftest); throttles on, as in production.
+    return {"ISSUER_KEY_DIR": issuer_key_folder}
 
 
 @pytest.fixture

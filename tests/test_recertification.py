@@ -19,8 +19,8 @@ ISSUED = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def app_config(tmp_path):
-    return {"ISSUER_KEY_DIR": str(tmp_path / "keys")}
+def app_config(issuer_key_folder):
+    return {"ISSUER_KEY_DIR": issuer_key_folder}
 
 
 @pytest.fixture
