@@ -103,7 +103,7 @@ def latin_certificate_font() -> str:
 
 class _SharedTemplateCode(BytecodeCache):
     """Compiled templates kept in memory for every app of the test process. An app
-    compiles each template it renders once, and the suite makes hundreds of apps from
+    compiles each template it renders once, and the suite makes over a hundred apps from
     the same templates; Jinja checks each entry against its template's source."""
 
     def __init__(self):
