@@ -88,15 +88,6 @@ def shipped_bank():
 
 
 @pytest.fixture(scope="session")
-def issuer_key_folder(tmp_path_factory) -> str:
-    """An issuer key folder for the whole test process, for the modules whose tests
-    sign credentials and never change the keys: its key pair is made once, and their
-    app, whose settings then stay the same, is kept from test to test (see `app`).
-    Tests that rotate or import keys give each test a folder of its own."""
-    return str(tmp_path_factory.mktemp("issuer-keys"))
-
-
-@pytest.fixture(scope="session")
 def sqlite_templates(tmp_path_factory, shipped_bank) -> dict[str, Path] | None:
     """On SQLite, database files made once per test session, copied for each test:
     the empty schema ("empty"), the schema with the shipped bank imported ("bank"), and

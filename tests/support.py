@@ -77,6 +77,17 @@ MADE_APPS: list = []
 
 
 @functools.cache
+def issuer_key_folder() -> str:
+    """The issuer key folder of the test process's apps, made once (the signing key is
+    made in it on first use). Without it an app keeps its keys in the checkout's
+    instance folder, which `make run` uses. Tests that rotate or import keys give
+    their app a folder of their own."""
+    folder = tempfile.mkdtemp(prefix="quizapp-test-keys-")
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    return folder
+
+
+@functools.cache
 def latin_certificate_font() -> str:
     """The font the tests' apps print certificates in: the system's Unicode font cut
     down to Latin-1, made once per test process ("" if the system has none).
@@ -133,6 +144,7 @@ def make_app(tmp_path: Path, **overrides):
         # One round of hashing: scrypt's cost is for attackers, not for a test suite.
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1",
         "CERTIFICATE_FONT": latin_certificate_font(),
+        "ISSUER_KEY_DIR": issuer_key_folder(),
     }
     config.update(overrides)
     app = create_app(config)

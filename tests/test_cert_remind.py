@@ -49,9 +49,8 @@ def smtp():
 
 
 @pytest.fixture
-def app_config(issuer_key_folder):
-    return {"ISSUER_KEY_DIR": issuer_key_folder,
-            "PUBLIC_BASE_URL": "https://academy.example.com"}
+def app_config():
+    return {"PUBLIC_BASE_URL": "https://academy.example.com"}
 
 
 @pytest.fixture

@@ -22,11 +22,6 @@ ISSUED = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def app_config(issuer_key_folder):
-    return {"ISSUER_KEY_DIR": issuer_key_folder}
-
-
-@pytest.fixture
 def cohort(bank_loaded, users):
     """Tessa is in the manager's cohort; Oscar is in no cohort the manager sees."""
     group = Cohort(name="Spring intake")

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from sqlalchemy import inspect, text
 from support import make_app
 
-from quizapp import create_app
+from quizapp import certs, create_app
 from quizapp.config import from_environment
 from quizapp.extensions import db
 
@@ -16,6 +18,13 @@ def test_a_missing_secret_key_outside_development_stops_start_up(monkeypatch, tm
     monkeypatch.setenv("QUIZAPP_ENV", "production")
     with pytest.raises(RuntimeError, match="SECRET_KEY is not set"):
         create_app({"INSTANCE_PATH": str(tmp_path)})
+
+
+def test_the_tests_keep_issuer_keys_outside_the_checkout(app):
+    # The checkout's instance folder is the one `make run` signs with.
+    checkout = Path(__file__).resolve().parent.parent
+    assert not certs.key_folder().resolve().is_relative_to(checkout)
+    assert certs.key_folder() != Path(app.instance_path) / "issuer_keys"
 
 
 def test_development_makes_a_secret_key_once_and_keeps_it(monkeypatch, tmp_path):

@@ -200,12 +200,6 @@ def _difference(before: list, after: list) -> list:
 
 
 @pytest.fixture
-def app_config(issuer_key_folder):
-    # The signing key of the test process (conftest); throttles on, as in production.
-    return {"ISSUER_KEY_DIR": issuer_key_folder}
-
-
-@pytest.fixture
 def world(bank_loaded, users, client):
     """Ids 1-3 name real things: a certificate (and its attempt) of one trainee, an
     open certification attempt of another, a cohort with a manager and members."""

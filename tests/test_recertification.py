@@ -19,11 +19,6 @@ ISSUED = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def app_config(issuer_key_folder):
-    return {"ISSUER_KEY_DIR": issuer_key_folder}
-
-
-@pytest.fixture
 def certificate(bank_loaded, users):
     return pass_certification(users["trainee"], ISSUED)
 

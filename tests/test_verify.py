@@ -22,8 +22,8 @@ ISSUED = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def app_config(issuer_key_folder):
-    return {"ISSUER_KEY_DIR": issuer_key_folder, "VERIFY_RATE_LIMIT": 1000}
+def app_config():
+    return {"VERIFY_RATE_LIMIT": 1000}
 
 
 @pytest.fixture
